@@ -38,6 +38,11 @@ def test_capacity_must_be_an_int() -> None:
         Ringbuffer[int](2.5)  # type: ignore[arg-type]
 
 
+def test_start_sequence_must_be_an_int() -> None:
+    with pytest.raises(TypeError, match="start_sequence must be an int"):
+        Ringbuffer[int](2, start_sequence=1.0)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("start", [-1, SEQUENCE_MAX + 1])
 def test_start_sequence_must_fit_64_bits(start: int) -> None:
     with pytest.raises(ValueError, match="start_sequence must be in"):

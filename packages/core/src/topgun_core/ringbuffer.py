@@ -62,9 +62,6 @@ class _Vacant:
 
     __slots__ = ()
 
-    def __repr__(self) -> str:
-        return "<vacant>"
-
 
 _VACANT: Final = _Vacant()
 
