@@ -16,7 +16,8 @@ def test_timestamp_total_order_millis_counter_node() -> None:
         Timestamp(100, 1, "A"),
         Timestamp(101, 0, "A"),
     ]
-    assert sorted(reversed(ordered)) == ordered
+    shuffled = [ordered[2], ordered[0], ordered[1]]
+    assert sorted(shuffled) == ordered
     assert Timestamp(100, 0, "A") < Timestamp(100, 0, "B")
     # Node ids compare by code point: "Z" (0x5A) sorts before "a" (0x61).
     assert Timestamp(1, 0, "Z") < Timestamp(1, 0, "a")
