@@ -9,9 +9,10 @@ hash the map computes itself and hands in with :meth:`MerkleTree.update_hash`.
 A node's hash is the ``combine`` (sum modulo 2**32) of its children, so the root is
 the sum of every item hash and an empty tree hashes to 0. Because a sum is a group
 operation, an update never recomputes anything: replacing a key's item hash adds
-the difference to the ``depth + 1`` nodes on its path (O(depth)). Each leaf caches
-that chain of nodes, so the hot path is one dict lookup plus ``depth + 1``
-additions.
+the difference to the ``depth + 1`` nodes on its path (O(depth)). Each key's entry
+points at that chain of nodes, so the hot path is one dict lookup plus ``depth + 1``
+additions; nodes keep their sums unreduced and reduce modulo 2**32 only when read,
+which saves a mask per level and gives the same result.
 
 Nodes that become empty are detached, so :meth:`MerkleTree.buckets` lists exactly
 the non-empty children — even one whose hashes happen to sum to 0, which is why a
@@ -37,15 +38,26 @@ DEPTH_MAX = 8
 
 
 class _Node:
-    """One trie node: combined hash, number of keys beneath, children or (leaf) keys."""
+    """One trie node: unreduced sum of item hashes, keys beneath, children or (leaf) keys."""
 
-    __slots__ = ("children", "count", "hash", "keys")
+    __slots__ = ("children", "count", "keys", "path", "total")
 
-    def __init__(self, *, leaf: bool) -> None:
-        self.hash = 0
+    def __init__(self, path: str, *, leaf: bool) -> None:
+        self.path = path
+        self.total = 0  # the node's hash is total mod 2**32
         self.count = 0
         self.children: dict[str, _Node] | None = None if leaf else {}
         self.keys: set[str] | None = set() if leaf else None
+
+
+class _Entry:
+    """A key's item hash and the nodes from the root down to its leaf."""
+
+    __slots__ = ("chain", "item_hash")
+
+    def __init__(self, item_hash: int, chain: tuple[_Node, ...]) -> None:
+        self.item_hash = item_hash
+        self.chain = chain
 
 
 class MerkleTree:
@@ -63,9 +75,9 @@ class MerkleTree:
         if not 1 <= depth <= DEPTH_MAX:
             raise ValueError(f"Merkle depth must be between 1 and {DEPTH_MAX}, got {depth}")
         self._depth = depth
-        self._root = _Node(leaf=False)
-        # key -> (item hash, leaf path); the leaf path saves re-hashing on replace.
-        self._items: dict[str, tuple[int, str]] = {}
+        self._root = _Node("", leaf=False)
+        # Mutable entries: replacing a key's hash allocates nothing and re-hashes no key.
+        self._items: dict[str, _Entry] = {}
         # leaf path -> nodes from the root down to that leaf (only non-empty leaves).
         self._chains: dict[str, tuple[_Node, ...]] = {}
 
@@ -77,7 +89,7 @@ class MerkleTree:
     @property
     def root_hash(self) -> int:
         """Sum modulo 2**32 of every item hash; 0 when the tree is empty."""
-        return self._root.hash
+        return self._root.total & _MASK32
 
     def __len__(self) -> int:
         return len(self._items)
@@ -95,7 +107,7 @@ class MerkleTree:
     def item_hash(self, key: str) -> int | None:
         """The item hash stored for ``key``, or None when the key is not in the tree."""
         entry = self._items.get(key)
-        return None if entry is None else entry[0]
+        return None if entry is None else entry.item_hash
 
     def update(self, key: str, timestamp: Timestamp) -> None:
         """Set ``key``'s item hash from an LWW record's timestamp (replacing any old one)."""
@@ -108,19 +120,17 @@ class MerkleTree:
         assert 0 <= item_hash <= _MASK32, "an item hash is an unsigned 32-bit integer"
         entry = self._items.get(key)
         if entry is not None:
-            old_hash, leaf = entry
-            if old_hash == item_hash:
-                return
-            self._items[key] = (item_hash, leaf)
-            delta = item_hash - old_hash
-            for node in self._chains[leaf]:
-                node.hash = (node.hash + delta) & _MASK32
+            delta = item_hash - entry.item_hash
+            if delta:
+                entry.item_hash = item_hash
+                for node in entry.chain:
+                    node.total += delta
             return
         leaf = f"{hash32(key):08x}"[: self._depth]
-        self._items[key] = (item_hash, leaf)
         chain = self._chains.get(leaf) or self._make_chain(leaf)
+        self._items[key] = _Entry(item_hash, chain)
         for node in chain:
-            node.hash = (node.hash + item_hash) & _MASK32
+            node.total += item_hash
             node.count += 1
         keys = chain[-1].keys
         assert keys is not None
@@ -131,28 +141,27 @@ class MerkleTree:
         entry = self._items.pop(key, None)
         if entry is None:
             return False
-        item_hash, leaf = entry
-        chain = self._chains[leaf]
+        chain = entry.chain
         for node in chain:
-            node.hash = (node.hash - item_hash) & _MASK32
+            node.total -= entry.item_hash
             node.count -= 1
-        keys = chain[-1].keys
-        assert keys is not None
-        keys.discard(key)
-        if not keys:
-            self._drop_chain(leaf, chain)
+        leaf_node = chain[-1]
+        assert leaf_node.keys is not None
+        leaf_node.keys.discard(key)
+        if not leaf_node.keys:
+            self._drop_chain(chain)
         return True
 
     def clear(self) -> None:
         """Remove every key."""
-        self._root = _Node(leaf=False)
+        self._root = _Node("", leaf=False)
         self._items.clear()
         self._chains.clear()
 
     def node_hash(self, path: str) -> int:
         """Hash of the node at ``path`` ("" is the root); 0 for an empty or absent node."""
         node = self._node_at(path)
-        return 0 if node is None else node.hash
+        return 0 if node is None else node.total & _MASK32
 
     def buckets(self, path: str = "") -> dict[str, int]:
         """Hashes of the non-empty children of the node at ``path``, by hex digit.
@@ -163,7 +172,8 @@ class MerkleTree:
         node = self._node_at(path)
         if node is None or node.children is None:
             return {}
-        return {digit: node.children[digit].hash for digit in sorted(node.children)}
+        children = node.children
+        return {digit: children[digit].total & _MASK32 for digit in sorted(children)}
 
     def keys_in_bucket(self, path: str) -> list[str]:
         """Sorted keys stored at or below ``path`` (every key for the root "")."""
@@ -203,14 +213,15 @@ class MerkleTree:
             assert children is not None
             child = children.get(digit)
             if child is None:
-                child = children[digit] = _Node(leaf=level == self._depth)
+                child = children[digit] = _Node(leaf[:level], leaf=level == self._depth)
             nodes.append(child)
         chain = tuple(nodes)
         self._chains[leaf] = chain
         return chain
 
-    def _drop_chain(self, leaf: str, chain: tuple[_Node, ...]) -> None:
+    def _drop_chain(self, chain: tuple[_Node, ...]) -> None:
         # Detach every node on the path that no longer holds a key, deepest first.
+        leaf = chain[-1].path
         del self._chains[leaf]
         for level in range(self._depth, 0, -1):
             if chain[level].count:
