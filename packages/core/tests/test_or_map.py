@@ -126,6 +126,8 @@ def test_tombstone_of_unknown_tag_blocks_later_add_and_learns_its_key() -> None:
     assert m.tombstones_for(["k"]) == {"k": []}
     assert not m.merge_key("k", [record], [record.tag])
     assert m.tombstones_for(["k", "other"]) == {"k": [record.tag], "other": []}
+    m.apply_tombstone("5:0:B")
+    assert dict(m.tombstone_keys()) == {record.tag: "k", "5:0:B": None}
 
 
 def test_merge_key_applies_tombstones_then_records() -> None:

@@ -22,7 +22,7 @@ removed from (:meth:`ORMap.tombstones_for`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, KeysView
+from collections.abc import Callable, Collection, ItemsView, Iterable, Iterator, KeysView
 from typing import NamedTuple, NotRequired, TypedDict
 
 from topgun_core.hashing import hash32
@@ -333,6 +333,10 @@ class ORMap:
     def tombstones(self) -> KeysView[str]:
         """A read-only live view of every tombstoned tag."""
         return self._tombstones.keys()
+
+    def tombstone_keys(self) -> ItemsView[str, str | None]:
+        """A read-only live view of ``tag -> key it was removed from`` (None when unknown)."""
+        return self._tombstones.items()
 
     def tombstones_for(self, keys: Collection[str]) -> dict[str, list[str]]:
         """Tombstoned tags known to belong to each of ``keys`` (one pass over the tombstones)."""
