@@ -140,7 +140,9 @@ class HLC:
 
         Lets a caller validate a whole batch before applying any of it.
         """
-        wall = self._clock.now_ms()
+        self._check_drift(remote, self._clock.now_ms())
+
+    def _check_drift(self, remote: Timestamp, wall: int) -> None:
         drift = remote.millis - wall
         if drift <= self.max_drift_ms:
             return
@@ -160,8 +162,8 @@ class HLC:
 
     def update(self, remote: Timestamp) -> None:
         """Fold a timestamp received from another node into this clock."""
-        self.check_drift(remote)
-        wall = self._clock.now_ms()
+        wall = self._clock.now_ms()  # read once: drift check and merge see the same instant
+        self._check_drift(remote, wall)
         last_millis, last_counter = self._millis, self._counter
         millis = max(last_millis, wall, remote.millis)
         if millis == last_millis == remote.millis:
