@@ -1,0 +1,257 @@
+"""Fixtures for the adapter tests: a throwaway PostgreSQL server and storage fixtures.
+
+The PostgreSQL server is a real one: ``initdb`` + ``pg_ctl`` in a temporary
+directory, listening on 127.0.0.1 on a free port with its Unix socket in that
+directory (fsync off: the cluster is thrown away). PostgreSQL refuses to run as
+root, so when the tests run as root (CI does) the server runs as the ``postgres``
+system user through ``runuser``, with the directory handed to that user.
+
+When the binaries are missing the PostgreSQL tests are skipped — unless
+``TOPGUN_REQUIRE_POSTGRES=1`` (set by CI), which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from topgun_adapters import MemoryStorage, PostgresStorage, SQLiteStorage
+from topgun_core.storage import StorageAdapter
+from topgun_core.testing.storage import StorageFixture
+
+PG_START_TIMEOUT_S = 60
+SYSTEM_USER = "postgres"
+
+
+def _pg_bin_dir() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        return Path(found).resolve().parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
+    for candidate in reversed(candidates):
+        if (Path(candidate) / "pg_ctl").exists() and (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PgCluster:
+    """One throwaway PostgreSQL cluster; ``start()`` / ``stop()`` / ``dsn(dbname)``."""
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin_dir = bin_dir
+        self.root = Path(tempfile.mkdtemp(prefix="topgun-pg-"))
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            shutil.chown(self.root, user=SYSTEM_USER, group=SYSTEM_USER)
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        self.running = False
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [str(self.bin_dir / tool), *args]
+        if self.as_root:
+            command = ["runuser", "-u", SYSTEM_USER, "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=self.root, check=False)
+        if result.returncode != 0:
+            log = self.root / "server.log"
+            server_log = log.read_text() if log.exists() else ""
+            raise RuntimeError(f"{tool} failed: {result.stdout}\n{result.stderr}\n{server_log}")
+
+    def start(self) -> None:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root}"
+            " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
+            "-w", "-t", str(PG_START_TIMEOUT_S), "-o", options, "start",
+        )  # fmt: skip
+        self.running = True
+
+    def stop(self) -> None:
+        if self.running:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            self.running = False
+
+    def dsn(self, dbname: str = "postgres", **params: str) -> str:
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}" + (
+            f"?{query}" if query else ""
+        )
+
+    def create_database(self, dbname: str) -> str:
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+        return self.dsn(dbname)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _require_pg_bin() -> Path:
+    bin_dir = _pg_bin_dir()
+    if bin_dir is None:
+        message = "PostgreSQL binaries (initdb, pg_ctl) not found"
+        if os.environ.get("TOPGUN_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{message} and TOPGUN_REQUIRE_POSTGRES=1")
+        pytest.skip(
+            f"{message}; install postgresql (set TOPGUN_REQUIRE_POSTGRES=1 to fail instead)"
+        )
+    return bin_dir
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A running PostgreSQL server for the whole session."""
+    cluster = PgCluster(_require_pg_bin())
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(pg_cluster: PgCluster) -> str:
+    """A DSN of a database of its own on the session server."""
+    return pg_cluster.create_database("topgun_test")
+
+
+@pytest.fixture
+def dying_postgres() -> Iterator[PgCluster]:
+    """A server of its own that a test may stop (to play a dead database)."""
+    cluster = PgCluster(_require_pg_bin())
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+# ---------------------------------------------------------------- storage fixtures
+
+
+class MemoryFixture:
+    """Each ``new()`` is a new MemoryStorage; ``reopen()`` hands back the same object."""
+
+    durable = True
+
+    def __init__(self) -> None:
+        self._last: MemoryStorage | None = None
+
+    async def new(self) -> StorageAdapter:
+        self._last = MemoryStorage()
+        return self._last
+
+    async def reopen(self) -> StorageAdapter:
+        assert self._last is not None
+        return self._last
+
+
+class SQLiteFileFixture:
+    """Each ``new()`` is a new file; ``reopen()`` a new adapter on the same file."""
+
+    durable = True
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._count = 0
+
+    async def new(self) -> StorageAdapter:
+        self._count += 1
+        return SQLiteStorage(self._directory / f"store-{self._count}" / "topgun.db")
+
+    async def reopen(self) -> StorageAdapter:
+        return SQLiteStorage(self._directory / f"store-{self._count}" / "topgun.db")
+
+
+class SQLiteMemoryFixture:
+    """A private ``:memory:`` database per adapter: nothing survives a close."""
+
+    durable = False
+
+    async def new(self) -> StorageAdapter:
+        return SQLiteStorage(":memory:")
+
+    async def reopen(self) -> StorageAdapter:
+        raise AssertionError("a :memory: database cannot be reopened")
+
+
+_SCHEMA_NUMBERS = itertools.count(1)
+
+
+class PostgresFixture:
+    """Each ``new()`` gets a schema of its own (via ``search_path``) in the test database."""
+
+    durable = True
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._schema = ""
+
+    def _schema_dsn(self) -> str:
+        return f"{self._dsn}?options=-csearch_path%3D{self._schema}"
+
+    async def new(self) -> StorageAdapter:
+        self._schema = f"store_{next(_SCHEMA_NUMBERS)}"
+        async with await psycopg.AsyncConnection.connect(self._dsn, autocommit=True) as conn:
+            await conn.execute(f"CREATE SCHEMA {self._schema}")
+        return PostgresStorage(self._schema_dsn(), pool_max=2, acquire_timeout_s=10.0)
+
+    async def reopen(self) -> StorageAdapter:
+        return PostgresStorage(self._schema_dsn(), pool_max=2, acquire_timeout_s=10.0)
+
+
+@pytest.fixture
+def storage_fixture_factory(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Callable[[str], StorageFixture]:
+    """``factory(kind)`` -> a storage fixture; starts PostgreSQL only when asked for."""
+
+    def make(kind: str) -> StorageFixture:
+        if kind == "memory":
+            return MemoryFixture()
+        if kind == "sqlite_file":
+            return SQLiteFileFixture(tmp_path)
+        if kind == "sqlite_memory":
+            return SQLiteMemoryFixture()
+        assert kind == "postgres"
+        return PostgresFixture(request.getfixturevalue("postgres_dsn"))
+
+    return make
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    """A path for a SQLite file in a directory that does not exist yet."""
+    return tmp_path / "nested" / "dir" / "topgun.db"
