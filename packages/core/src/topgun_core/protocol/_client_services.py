@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 
 from topgun_core.protocol._common import (
     JournalEventType,
-    PNCounterState,
+    PNCounterStateField,
 )
 from topgun_core.protocol._fields import (
     Key,
@@ -138,7 +138,7 @@ class CounterStatePayload(TypedDict):
     """A PN counter's full state."""
 
     name: Name
-    state: PNCounterState
+    state: PNCounterStateField
 
 
 class CounterSyncMessage(TypedDict):

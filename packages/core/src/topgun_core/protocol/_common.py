@@ -19,28 +19,38 @@ from typing import Annotated, Literal, NotRequired, TypeAlias
 from pydantic import Field
 from typing_extensions import TypedDict
 
+from topgun_core.hlc import TimestampWire
+from topgun_core.journal import JournalEventType, JournalEventWire
+from topgun_core.lww_map import LWWRecordWire
+from topgun_core.or_map import ORRecordWire
+from topgun_core.pn_counter import COUNT_MAX, PNCounterState
 from topgun_core.protocol._fields import (
     Key,
     MapName,
     Name,
     NodeId,
-    PosInt,
+    PositiveNumber,
     TimestampField,
     UInt,
     Value,
+    Via,
+    int_between,
 )
+
+Tally = Annotated[int, int_between(0, COUNT_MAX)]
+"""A PN counter's per-node tally (at most JavaScript's safe-integer maximum)."""
 
 __all__ = [
     "ChangeType",
     "ClientOp",
-    "JournalEvent",
     "JournalEventType",
+    "JournalEventWire",
     "KeyedRecord",
-    "LWWRecord",
+    "LWWRecordWire",
     "NodeEndpoints",
     "NodeStatus",
     "ORMapEntry",
-    "ORRecord",
+    "ORRecordWire",
     "OpResult",
     "OrAddOp",
     "OrRemoveOp",
@@ -57,7 +67,7 @@ __all__ = [
     "ScoredResult",
     "SearchOptions",
     "SortDirection",
-    "TombstoneRecord",
+    "TimestampWire",
     "WriteConcern",
 ]
 
@@ -76,33 +86,42 @@ PredicateOp: TypeAlias = Literal[
 ]  # fmt: skip
 """Predicate operators (SEMANTICS.md §8); any other name is a validation error."""
 
-JournalEventType: TypeAlias = Literal["PUT", "UPDATE", "DELETE"]
-
 NodeStatus: TypeAlias = Literal["ACTIVE", "JOINING", "LEAVING", "SUSPECTED", "FAILED"]
 
 
-class LWWRecord(TypedDict):
+# Records, journal events and counter states travel in the shapes the CRDT modules
+# define (``LWWRecordWire``...), so a decoded record goes straight into
+# ``LWWRecord.from_wire``. Each ``*Shape`` below is how the codec validates one; the
+# ``*Field`` alias pairs the static type with it (see ``_fields.Via``).
+
+
+class LWWRecordShape(TypedDict):
     """A last-writer-wins record; ``value`` null is a tombstone; ``ttlMs`` > 0 if set."""
 
     value: Value
     timestamp: TimestampField
-    ttlMs: NotRequired[PosInt]
+    ttlMs: NotRequired[PositiveNumber]
 
 
-class TombstoneRecord(TypedDict):
+class TombstoneShape(TypedDict):
     """The record of a ``REMOVE`` op: an LWW record whose value is null."""
 
     value: None
     timestamp: TimestampField
 
 
-class ORRecord(TypedDict):
+class ORRecordShape(TypedDict):
     """An observed-remove record; ``tag`` is the HLC string of the add."""
 
     value: Value
     timestamp: TimestampField
     tag: Name
-    ttlMs: NotRequired[PosInt]
+    ttlMs: NotRequired[PositiveNumber]
+
+
+LWWRecordField = Annotated[LWWRecordWire, Via(LWWRecordShape)]
+TombstoneField = Annotated[LWWRecordWire, Via(TombstoneShape)]
+ORRecordField = Annotated[ORRecordWire, Via(ORRecordShape)]
 
 
 class _OpBase(TypedDict):
@@ -117,21 +136,21 @@ class PutOp(_OpBase):
     """Write ``record`` to an LWW map. ``id`` is a client-unique integer sequence."""
 
     opType: Literal["PUT"]
-    record: LWWRecord
+    record: LWWRecordField
 
 
 class RemoveOp(_OpBase):
     """Remove a key from an LWW map by writing the tombstone ``record``."""
 
     opType: Literal["REMOVE"]
-    record: TombstoneRecord
+    record: TombstoneField
 
 
 class OrAddOp(_OpBase):
     """Add ``orRecord`` (a new tag) under ``key`` of an OR map."""
 
     opType: Literal["OR_ADD"]
-    orRecord: ORRecord
+    orRecord: ORRecordField
 
 
 class OrRemoveOp(_OpBase):
@@ -204,25 +223,28 @@ class KeyedRecord(TypedDict):
     """An LWW record with its key (Merkle leaves, repair and migration data)."""
 
     key: Key
-    record: LWWRecord
+    record: LWWRecordField
 
 
 class ORMapEntry(TypedDict):
     """All OR-map state of one key: live records and tombstoned tags."""
 
     key: Key
-    records: list[ORRecord]
+    records: list[ORRecordField]
     tombstones: list[Name]
 
 
-class PNCounterState(TypedDict):
+class PNCounterStateShape(TypedDict):
     """A PN counter: per-node increments ``p`` and decrements ``n`` (SEMANTICS.md §5)."""
 
-    p: dict[NodeId, UInt]
-    n: dict[NodeId, UInt]
+    p: dict[NodeId, Tally]
+    n: dict[NodeId, Tally]
 
 
-class JournalEvent(TypedDict):
+PNCounterStateField = Annotated[PNCounterState, Via(PNCounterStateShape)]
+
+
+class JournalEventShape(TypedDict):
     """One event-journal entry (SEMANTICS.md §10)."""
 
     sequence: UInt
@@ -233,6 +255,9 @@ class JournalEvent(TypedDict):
     previousValue: NotRequired[Value]
     timestamp: TimestampField
     nodeId: NodeId
+
+
+JournalEventField = Annotated[JournalEventWire, Via(JournalEventShape)]
 
 
 class NodeEndpoints(TypedDict):

@@ -51,8 +51,9 @@ class _Renderer:
         if isinstance(tp, type) and tp in _SCALARS:
             return _SCALARS[tp]
         if isinstance(tp, type) and hasattr(tp, "__required_keys__"):
-            self.shapes.setdefault(tp.__name__, tp)
-            return f"[{tp.__name__}](#{tp.__name__.lower()})"
+            name = tp.__name__.removesuffix("Shape")
+            self.shapes.setdefault(name, tp)
+            return f"[{name}](#{name.lower()})"
         return str(tp)
 
     def _generic(self, origin: object, args: tuple[object, ...]) -> str:
@@ -70,10 +71,9 @@ class _Renderer:
         return self.type_text(args[0])
 
     def _annotated(self, base: object, markers: tuple[object, ...]) -> str:
-        text = self.type_text(base)
+        shapes = [marker.shape for marker in markers if isinstance(marker, Via)]
+        text = self.type_text(shapes[-1] if shapes else base)
         for marker in markers:
-            if isinstance(marker, Via):
-                text = self.type_text(marker.shape)
             describe = getattr(marker, "describe", None)
             if callable(describe):
                 text = str(describe(text))
@@ -148,9 +148,10 @@ def render_protocol_docs() -> str:
             heading = f"### {message_type_name(member)}"
             lines.extend(renderer.shape_section(heading, member))
     lines += ["## Shared shapes", ""]
-    done: set[str] = set()
-    while len(done) < len(renderer.shapes):
-        for name in sorted(set(renderer.shapes) - done):
-            done.add(name)
-            lines.extend(renderer.shape_section(f"### {name}", renderer.shapes[name]))
+    sections: dict[str, list[str]] = {}
+    while len(sections) < len(renderer.shapes):  # rendering a shape may link new ones
+        for name in sorted(set(renderer.shapes) - set(sections)):
+            sections[name] = renderer.shape_section(f"### {name}", renderer.shapes[name])
+    for name in sorted(sections, key=str.lower):
+        lines.extend(sections[name])
     return "\n".join(lines).rstrip() + "\n"

@@ -11,18 +11,17 @@ from topgun_core.hlc import TimestampWire
 from topgun_core.protocol._client_services import EntryProcessor
 from topgun_core.protocol._common import (
     ClientOp,
-    JournalEvent,
+    JournalEventWire,
     KeyedRecord,
-    LWWRecord,
+    LWWRecordWire,
     OpResult,
     ORMapEntry,
-    ORRecord,
+    ORRecordWire,
     PartitionMapPayload,
     PNCounterState,
     PredicateNode,
     Query,
     ScoredResult,
-    TombstoneRecord,
 )
 from topgun_core.protocol._server import UpdatedEvent
 from topgun_core.protocol._unions import ClientMessage, Message, ServerMessage
@@ -48,13 +47,13 @@ def example_timestamp() -> TimestampWire:
     return {"millis": 1_700_000_000_000, "counter": 3, "nodeId": NODE}
 
 
-def example_record() -> LWWRecord:
+def example_record() -> LWWRecordWire:
     """An LWW record with a small object value and a TTL."""
     value: JsonValue = {"name": "Ada", "age": 36, "score": 9.5, "tags": ["a", "b"], "avatar": None}
     return {"value": value, "timestamp": example_timestamp(), "ttlMs": 60_000}
 
 
-def _or_record() -> ORRecord:
+def _or_record() -> ORRecordWire:
     return {"value": "work", "timestamp": example_timestamp(), "tag": TAG, "ttlMs": 1000}
 
 
@@ -70,7 +69,7 @@ def example_keyed_record() -> KeyedRecord:
 
 def example_ops() -> list[ClientOp]:
     """One op of each kind (PUT, REMOVE, OR_ADD, OR_REMOVE)."""
-    tombstone: TombstoneRecord = {"value": None, "timestamp": example_timestamp()}
+    tombstone: LWWRecordWire = {"value": None, "timestamp": example_timestamp()}
     return [
         {"id": 1, "mapName": "users", "key": "user:1", "opType": "PUT",
          "record": example_record(), "writeConcern": "APPLIED", "timeout": 5000},
@@ -103,7 +102,7 @@ def _counter() -> PNCounterState:
     return {"p": {"node-a": 10, "node-b": 20}, "n": {"node-a": 5}}
 
 
-def _journal_event() -> JournalEvent:
+def _journal_event() -> JournalEventWire:
     return {
         "sequence": 42, "type": "UPDATE", "mapName": "users", "key": "user:1",
         "value": {"age": 37}, "previousValue": {"age": 36},
@@ -182,21 +181,6 @@ def _server_messages() -> list[ServerMessage]:
     failed: OpResult = {
         "opId": 2, "success": False, "achievedLevel": "FIRE_AND_FORGET", "error": "denied",
     }  # fmt: skip
-    partition_map: PartitionMapPayload = {
-        "version": 3,
-        "partitionCount": 271,
-        "nodes": [
-            {
-                "nodeId": NODE,
-                "status": "ACTIVE",
-                "endpoints": {
-                    "websocket": "wss://a.example:8080/ws",
-                    "http": "https://a.example:8080",
-                },
-            }
-        ],
-        "partitions": [{"partitionId": 0, "ownerNodeId": NODE, "backupNodeIds": ["node-b"]}],
-    }
     return [
         {"type": "AUTH_REQUIRED"},
         {"type": "AUTH_ACK", "protocolVersion": 1, "nodeId": NODE, "serverTime": 1_700_000_000_500,
@@ -241,6 +225,26 @@ def _server_messages() -> list[ServerMessage]:
                                             "totalCount": 12, "nextCursor": "c4"}},
         {"type": "SEARCH_UPDATE", "payload": {**scored, "subscriptionId": "s1",
                                               "changeType": "LEAVE"}},
+    ]  # fmt: skip
+
+
+def _server_service_messages() -> list[ServerMessage]:
+    partition_map: PartitionMapPayload = {
+        "version": 3,
+        "partitionCount": 271,
+        "nodes": [
+            {
+                "nodeId": NODE,
+                "status": "ACTIVE",
+                "endpoints": {
+                    "websocket": "wss://a.example:8080/ws",
+                    "http": "https://a.example:8080",
+                },
+            }
+        ],
+        "partitions": [{"partitionId": 0, "ownerNodeId": NODE, "backupNodeIds": ["node-b"]}],
+    }
+    return [
         {"type": "LOCK_GRANTED", "payload": {"requestId": "l1", "name": "orders",
                                              "fencingToken": 7}},
         {"type": "LOCK_RELEASED", "payload": {"requestId": "l2", "name": "orders",
@@ -277,5 +281,9 @@ def _server_messages() -> list[ServerMessage]:
 
 def example_messages() -> dict[str, Message]:
     """A fresh valid example of every client ↔ server message, by ``type``."""
-    messages: list[Message] = [*_client_messages(), *_server_messages()]
+    messages: list[Message] = [
+        *_client_messages(),
+        *_server_messages(),
+        *_server_service_messages(),
+    ]
     return {message["type"]: message for message in messages}

@@ -40,7 +40,7 @@ __all__ = [
     "MerklePath",
     "Name",
     "NodeId",
-    "PosInt",
+    "PositiveNumber",
     "TimestampField",
     "TimestampShape",
     "UInt",
@@ -96,6 +96,27 @@ class _WireInt:
         return f"int in [{self.ge}, {self.le}]"
 
 
+class _PositiveNumber:
+    """A positive finite number; ints stay ints (``ttlMs`` may be fractional)."""
+
+    def __get_pydantic_core_schema__(
+        self, source: object, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.union_schema(
+            [
+                core_schema.int_schema(strict=True, gt=0),
+                core_schema.float_schema(strict=True, gt=0, allow_inf_nan=False),
+            ],
+            mode="left_to_right",
+            custom_error_type="positive_number",
+            custom_error_message="must be a positive finite number",
+        )
+
+    def describe(self, inner: str) -> str:
+        """How the generated docs show this type."""
+        return "number > 0"
+
+
 class _Limited:
     """A string or array whose length is bounded by the named field limit."""
 
@@ -134,10 +155,11 @@ class _Limited:
 class _Pattern:
     """A strict string matching ``pattern``; a mismatch reports ``problem``."""
 
-    def __init__(self, pattern: str, error_type: str, problem: str) -> None:
+    def __init__(self, pattern: str, error_type: str, problem: str, label: str) -> None:
         self.pattern = pattern
         self.error_type = error_type
         self.problem = problem
+        self.label = label
 
     def __get_pydantic_core_schema__(
         self, source: object, handler: GetCoreSchemaHandler
@@ -155,7 +177,7 @@ class _Pattern:
 
     def describe(self, inner: str) -> str:
         """How the generated docs show this type."""
-        return f"string that {self.problem.removeprefix('must ')}"
+        return self.label
 
 
 class _Opaque:
@@ -204,8 +226,8 @@ Int = Annotated[int, _WireInt(_INT64_MIN, _INT64_MAX)]
 UInt = Annotated[int, _WireInt(0, _INT64_MAX)]
 """A non-negative integer that fits in a signed 64-bit column (millis, counters, ids)."""
 
-PosInt = Annotated[int, _WireInt(1, _INT64_MAX)]
-"""A positive integer (TTLs)."""
+PositiveNumber = Annotated[float, _PositiveNumber()]
+"""A positive finite number, int or float (TTLs in ms); an int stays an int."""
 
 Hash32 = Annotated[int, _WireInt(0, _UINT32_MAX)]
 """An unsigned 32-bit hash (Merkle roots and buckets, checksums)."""
@@ -221,13 +243,24 @@ Name = Annotated[str, _Limited("name_chars_max")]
 
 NodeId = Annotated[
     str,
-    _Pattern(r"^[\x00-\x39\x3b-\x7f]+$", "node_id", "must be non-empty ASCII without ':'"),
+    _Pattern(
+        r"^[\x00-\x39\x3b-\x7f]+$",
+        "node_id",
+        "must be non-empty ASCII without ':'",
+        "node id (non-empty ASCII without `:`)",
+    ),
     _Limited("name_chars_max"),
 ]
 """A node id: non-empty ASCII without ``:`` (SEMANTICS.md §2), at most ``name_chars_max``."""
 
 MerklePath = Annotated[
-    str, _Pattern(r"^[0-9a-f]{0,8}$", "merkle_path", "must be up to 8 lower-case hex digits")
+    str,
+    _Pattern(
+        r"^[0-9a-f]{0,8}$",
+        "merkle_path",
+        "must be up to 8 lower-case hex digits",
+        "Merkle path (up to 8 lower-case hex digits)",
+    ),
 ]
 """A Merkle trie path: a prefix of a key hash's lower-case hex digits ("" is the root)."""
 

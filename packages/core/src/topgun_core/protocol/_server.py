@@ -17,10 +17,10 @@ from typing_extensions import TypedDict
 from topgun_core.protocol._common import (
     ChangeType,
     KeyedRecord,
-    LWWRecord,
+    LWWRecordField,
     OpResult,
     ORMapEntry,
-    ORRecord,
+    ORRecordField,
     QueryResult,
     ScoredResult,
     WriteConcern,
@@ -165,14 +165,14 @@ class UpdatedEvent(_EventBase):
     """An LWW record changed (``record.value`` null: it was removed)."""
 
     eventType: Literal["UPDATED"]
-    record: LWWRecord
+    record: LWWRecordField
 
 
 class OrAddEvent(_EventBase):
     """An OR-map record was added."""
 
     eventType: Literal["OR_ADD"]
-    orRecord: ORRecord
+    orRecord: ORRecordField
 
 
 class OrRemoveEvent(_EventBase):

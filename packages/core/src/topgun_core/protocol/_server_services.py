@@ -14,9 +14,9 @@ from typing import Annotated, Literal, NotRequired
 from typing_extensions import TypedDict
 
 from topgun_core.protocol._common import (
-    JournalEvent,
+    JournalEventField,
     PartitionMapPayload,
-    PNCounterState,
+    PNCounterStateField,
 )
 from topgun_core.protocol._fields import (
     Int,
@@ -112,7 +112,7 @@ class CounterPayload(TypedDict):
     """A PN counter's merged state."""
 
     name: Name
-    state: PNCounterState
+    state: PNCounterStateField
 
 
 class CounterResponseMessage(TypedDict):
@@ -213,7 +213,7 @@ class JournalEventMessage(TypedDict):
     """One event of a journal subscription."""
 
     type: Literal["JOURNAL_EVENT"]
-    event: JournalEvent
+    event: JournalEventField
 
 
 class JournalReadResponseMessage(TypedDict):
@@ -221,7 +221,7 @@ class JournalReadResponseMessage(TypedDict):
 
     type: Literal["JOURNAL_READ_RESPONSE"]
     requestId: Name
-    events: list[JournalEvent]
+    events: list[JournalEventField]
     hasMore: bool
 
 
