@@ -67,9 +67,9 @@ __all__ = [
 # fields are errors (a misspelt ``writeConcern`` must not silently weaken a write),
 # NaN and infinities are not numbers. Integers get their own lenient-for-integral-
 # floats schema (see ``_fields``).
-_T = TypeVar("_T")
 _CONFIG: Final = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
 _CORE_CONFIG: Final = CoreConfig(strict=True, extra_fields_behavior="forbid", allow_inf_nan=False)
+_T = TypeVar("_T")
 
 
 class _Wire:
@@ -94,16 +94,17 @@ _MESSAGE: Final = _Wire(TypeAdapter(Message, config=_CONFIG), MESSAGE_TYPES, "cl
 _CLUSTER: Final = _Wire(
     TypeAdapter(ClusterMessage, config=_CONFIG), CLUSTER_MESSAGE_TYPES, "node↔node"
 )
-_DEFAULT_FIELD_LIMITS: Final = tuple(getattr(DEFAULT_LIMITS, n) for n in sorted(FIELD_LIMIT_NAMES))
+_FIELD_LIMIT_ORDER: Final = tuple(sorted(FIELD_LIMIT_NAMES))
+_DEFAULT_FIELD_LIMITS: Final = tuple(getattr(DEFAULT_LIMITS, n) for n in _FIELD_LIMIT_ORDER)
 
 
 def _validate(wire: _Wire, tree: object, limits: Limits) -> object:
     check_envelope(tree, wire.types, wire.direction)
-    field_limits = tuple(getattr(limits, n) for n in sorted(FIELD_LIMIT_NAMES))
-    if field_limits == _DEFAULT_FIELD_LIMITS:
-        validator = wire.validator
-    else:
-        validator = _recompiled(wire, field_limits)
+    validator = wire.validator
+    if limits is not DEFAULT_LIMITS:
+        field_limits = tuple(getattr(limits, n) for n in _FIELD_LIMIT_ORDER)
+        if field_limits != _DEFAULT_FIELD_LIMITS:
+            validator = _recompiled(wire, field_limits)
     try:
         message: object = validator.validate_python(tree)
     except PydanticValidationError as exc:
@@ -113,7 +114,7 @@ def _validate(wire: _Wire, tree: object, limits: Limits) -> object:
 
 @functools.lru_cache(maxsize=16)
 def _recompiled(wire: _Wire, field_limits: tuple[int, ...]) -> SchemaValidator:
-    bounds = dict(zip(sorted(FIELD_LIMIT_NAMES), field_limits, strict=True))
+    bounds = dict(zip(_FIELD_LIMIT_ORDER, field_limits, strict=True))
     # The rewritten tree has exactly the shape of ``wire.schema``; only bounds differ.
     schema = cast("CoreSchema", _with_bounds(wire.schema, bounds))
     return SchemaValidator(schema, _CORE_CONFIG)
