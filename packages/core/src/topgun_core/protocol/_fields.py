@@ -275,7 +275,10 @@ else:
 
 
 class TimestampShape(TypedDict):
-    """Validation shape of ``TimestampWire``: ``{millis, counter, nodeId}``."""
+    """An HLC timestamp, ordered by (millis, counter, nodeId) (SEMANTICS.md §2).
+
+    The validation shape of ``topgun_core.hlc.TimestampWire``.
+    """
 
     millis: UInt
     counter: UInt
