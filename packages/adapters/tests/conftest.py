@@ -255,3 +255,12 @@ def storage_fixture_factory(
 def sqlite_path(tmp_path: Path) -> Path:
     """A path for a SQLite file in a directory that does not exist yet."""
     return tmp_path / "nested" / "dir" / "topgun.db"
+
+
+@pytest.fixture
+def pg_schema_dsn(postgres_dsn: str) -> str:
+    """A DSN whose ``search_path`` is a new, empty schema (a store of its own)."""
+    schema = f"store_{next(_SCHEMA_NUMBERS)}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{postgres_dsn}?options=-csearch_path%3D{schema}"
