@@ -210,10 +210,11 @@ def _timestamp_problem(millis: object, counter: object, node_id: object) -> str 
     for name, number in (("millis", millis), ("counter", counter)):
         if type(number) is not int or not 0 <= number <= INT64_MAX:
             return f"{name} must be an int in [0, 2**63)"
-    if not isinstance(node_id, str) or not node_id.isascii() or not _is_text(node_id):
+    # ASCII is always valid UTF-8; NUL is ASCII but no database stores it in text.
+    if not isinstance(node_id, str) or not node_id or not node_id.isascii():
         return "node id must be non-empty ASCII without ':'"
-    if not node_id or ":" in node_id:
-        return "node id must be non-empty ASCII without ':'"
+    if ":" in node_id or "\x00" in node_id:
+        return "node id must be non-empty ASCII without ':' or NUL"
     return None
 
 
