@@ -82,6 +82,7 @@ class WriteBatch:
     """
 
     map_kinds: dict[str, MapKind] = field(default_factory=dict)
+    """Kinds of the maps this batch writes; another kind for a stored map fails the batch."""
     lww_upserts: list[tuple[str, str, LWWRecord]] = field(default_factory=list)
     """``(map, key, record)``; tombstones are records whose value is None."""
     lww_deletes: list[tuple[str, str]] = field(default_factory=list)
@@ -151,7 +152,11 @@ class StorageAdapter(Protocol):
         ...
 
     async def apply(self, batch: WriteBatch) -> None:
-        """Apply ``batch`` atomically and durably."""
+        """Apply ``batch`` atomically and durably.
+
+        A batch with an invalid entry (a non-text name or key, a malformed timestamp, a
+        TTL that is not positive and finite, a value msgpack cannot carry) or a map-kind
+        conflict raises ``StorageError`` with ``retryable = False`` and applies nothing."""
         ...
 
     async def clear_map(self, map_name: str) -> None:

@@ -347,7 +347,8 @@ async def check_apply_is_atomic(fixture: StorageFixture) -> None:
         for name, spoil in _invalid_batches().items():
             batch = _full_batch()
             spoil(batch)
-            await raises_storage_error(store.apply(batch), f"a batch with a {name}")
+            error = await raises_storage_error(store.apply(batch), f"a batch with a {name}")
+            check(not error.retryable, f"the error for a {name} says retrying could help")
             after = await snapshot(store, ["base", "m"], ["o"])
             check(after == before, f"a failed batch ({name}) left changes: {after!r}")
 
