@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from topgun_core import HLC, ClockDriftError, LWWMap, LWWRecord, ORMap, ORRecord, Timestamp
 from topgun_core.errors import LimitExceeded, ProtocolError, ValidationError
 from topgun_core.protocol import (
     CLUSTER_MESSAGE_TYPES,
@@ -30,6 +31,7 @@ from topgun_core.protocol import (
     pack_batch,
     unpack_batch,
 )
+from topgun_core.testing import FakeClock
 
 # =====================================================================================
 # Message validation at the codec edge (HARDENING.md §3)
@@ -165,3 +167,81 @@ def test_edge_corrupted_frames_raise_only_protocol_errors(
 def test_edge_arbitrary_text_raises_only_protocol_errors(text: str) -> None:
     with contextlib.suppress(ProtocolError):
         decode_json(text)
+
+
+# =====================================================================================
+# Clock drift strict mode (HARDENING.md §2, SEMANTICS.md §2)
+#
+# A remote timestamp more than max_drift_ms ahead of the wall clock is rejected, not
+# merely logged: exactly at the threshold it is accepted, one millisecond beyond it
+# raises ClockDriftError naming the drift and the threshold, and the clock — and any
+# CRDT that was merging — is left exactly as it was.
+# =====================================================================================
+
+
+def _strict_hlc(wall_ms: int = 1_000_000, max_drift_ms: int = 60_000) -> HLC:
+    return HLC("local", clock=FakeClock(wall_ms), max_drift_ms=max_drift_ms, strict=True)
+
+
+def test_drift_exactly_at_the_threshold_is_accepted() -> None:
+
+    hlc = _strict_hlc()
+    hlc.update(Timestamp(1_000_000 + 60_000, 0, "remote"))
+    assert hlc.last.millis == 1_060_000
+
+
+def test_drift_one_ms_beyond_the_threshold_is_rejected_with_a_clear_message() -> None:
+
+    hlc = _strict_hlc()
+    with pytest.raises(ClockDriftError) as info:
+        hlc.update(Timestamp(1_060_001, 0, "remote"))
+    assert str(info.value) == "clock drift of 60001 ms exceeds the maximum of 60000 ms"
+    assert info.value.drift_ms == 60_001
+    assert info.value.max_drift_ms == 60_000
+    assert info.value.code == 400
+
+
+def test_clock_is_untouched_after_a_rejection() -> None:
+
+    hlc = _strict_hlc()
+    issued = hlc.now()
+    hlc.update(Timestamp(1_000_000, 5, "remote"))
+    before = hlc.last
+    with pytest.raises(ClockDriftError):
+        hlc.update(Timestamp(9_000_000, 0, "remote"))
+    assert hlc.last == before
+    assert hlc.now() == Timestamp(before.millis, before.counter + 1, "local")
+    assert issued < before
+
+
+def test_rejected_merge_leaves_lww_map_and_merkle_root_untouched() -> None:
+
+    users = LWWMap(_strict_hlc())
+    users.set("u1", {"name": "Ada"})
+    root, clock = users.merkle.root_hash, users.hlc.last
+    future = LWWRecord({"name": "Mallory"}, Timestamp(2_000_000, 0, "remote"))
+    with pytest.raises(ClockDriftError):
+        users.merge("u1", future)
+    assert users.get("u1") == {"name": "Ada"}
+    assert users.merkle.root_hash == root
+    assert users.hlc.last == clock
+
+
+def test_rejected_or_add_leaves_or_map_untouched() -> None:
+
+    tags = ORMap(_strict_hlc())
+    tags.add("t", "work")
+    root = tags.merkle.root_hash
+    stamp = Timestamp(2_000_000, 0, "remote")
+    with pytest.raises(ClockDriftError):
+        tags.apply("t", ORRecord("evil", stamp, str(stamp)))
+    assert tags.get("t") == ["work"]
+    assert tags.merkle.root_hash == root
+
+
+def test_non_strict_mode_accepts_but_the_server_default_is_strict() -> None:
+
+    lenient = HLC("n", clock=FakeClock(0), max_drift_ms=10)
+    lenient.update(Timestamp(1_000, 0, "remote"))
+    assert lenient.last.millis == 1_000
+    assert HLC("n").strict is False  # the library default; servers pass strict=True
