@@ -44,5 +44,7 @@ def test_size_limits() -> None:
             else:
                 continue
             if _span(node) > limit:
-                problems.append(f"{rel}:{node.lineno} {node.name} has {_span(node)} lines > {limit}")
+                problems.append(
+                    f"{rel}:{node.lineno} {node.name} has {_span(node)} lines > {limit}"
+                )
     assert problems == []
