@@ -24,6 +24,7 @@ from collections.abc import Callable, ItemsView, Iterator
 from typing import NamedTuple, NotRequired, TypedDict
 
 from topgun_core.hlc import HLC, Timestamp, TimestampWire
+from topgun_core.listeners import Listeners
 from topgun_core.merkle import MerkleTree
 from topgun_core.values import JsonValue
 
@@ -114,7 +115,6 @@ class LWWMap:
     __slots__ = (
         "_hlc",
         "_listeners",
-        "_next_token",
         "_records",
         "_tombstone_count",
         "_ttl_keys",
@@ -129,8 +129,7 @@ class LWWMap:
         # Kept so that len() costs O(records with a TTL), not O(records).
         self._tombstone_count = 0
         self._ttl_keys: set[str] = set()
-        self._listeners: dict[int, LWWListener] = {}
-        self._next_token = 0
+        self._listeners: Listeners[[str, LWWRecord | None, LWWRecord | None]] = Listeners()
 
     @property
     def hlc(self) -> HLC:
@@ -255,16 +254,7 @@ class LWWMap:
         None); ``clear`` is a reset and notifies nobody. A listener's exception
         propagates to the writer, after the change has been applied.
         """
-        token = self._next_token
-        self._next_token += 1
-        self._listeners[token] = listener
-
-        def unsubscribe() -> None:
-            self._listeners.pop(token, None)
-
-        return unsubscribe
+        return self._listeners.add(listener)
 
     def _notify(self, key: str, record: LWWRecord | None, previous: LWWRecord | None) -> None:
-        # A snapshot, so a listener may unsubscribe (itself or others) while being called.
-        for listener in tuple(self._listeners.values()):
-            listener(key, record, previous)
+        self._listeners.notify(key, record, previous)

@@ -27,6 +27,7 @@ from typing import NamedTuple, NotRequired, TypedDict
 
 from topgun_core.hashing import hash32
 from topgun_core.hlc import HLC, Timestamp, TimestampWire
+from topgun_core.listeners import Listeners
 from topgun_core.lww_map import validate_ttl_ms
 from topgun_core.merkle import MerkleTree
 from topgun_core.values import JsonValue, canonical_json
@@ -136,7 +137,6 @@ class ORMap:
         "_hlc",
         "_items",
         "_listeners",
-        "_next_token",
         "_shared_tags",
         "_tag_keys",
         "_tombstones",
@@ -156,8 +156,7 @@ class ORMap:
         self._tombstones: dict[str, str | None] = {}
         self.merkle = MerkleTree(merkle_depth)
         """Merkle trie with one :func:`entry_hash` per key that has records."""
-        self._listeners: dict[int, ORListener] = {}
-        self._next_token = 0
+        self._listeners: Listeners[[str, ORRecord | None, str | None]] = Listeners()
 
     @property
     def hlc(self) -> HLC:
@@ -379,16 +378,8 @@ class ORMap:
         One call per record added (locally or by merge) and per live tag tombstoned;
         tombstones for tags not held here and ``clear`` notify nobody.
         """
-        token = self._next_token
-        self._next_token += 1
-        self._listeners[token] = listener
-
-        def unsubscribe() -> None:
-            self._listeners.pop(token, None)
-
-        return unsubscribe
+        return self._listeners.add(listener)
 
     def _notify(self, key: str, record: ORRecord | None, tag: str | None) -> None:
         if self._listeners:
-            for listener in tuple(self._listeners.values()):
-                listener(key, record, tag)
+            self._listeners.notify(key, record, tag)

@@ -18,6 +18,7 @@ from typing import TypedDict
 
 from topgun_core.errors import LimitExceeded, ValidationError
 from topgun_core.hlc import validate_node_id
+from topgun_core.listeners import Listeners
 
 __all__ = ["COUNT_MAX", "CounterListener", "PNCounter", "PNCounterState"]
 
@@ -39,15 +40,14 @@ CounterListener = Callable[[int], None]
 class PNCounter:
     """A PN counter replica owned by ``node_id`` (the only tallies it raises locally)."""
 
-    __slots__ = ("_listeners", "_n", "_next_token", "_node_id", "_p", "_value")
+    __slots__ = ("_listeners", "_n", "_node_id", "_p", "_value")
 
     def __init__(self, node_id: str) -> None:
         self._node_id = validate_node_id(node_id)
         self._p: dict[str, int] = {}
         self._n: dict[str, int] = {}
         self._value = 0  # Σp - Σn, kept incrementally
-        self._listeners: dict[int, CounterListener] = {}
-        self._next_token = 0
+        self._listeners: Listeners[[int]] = Listeners()
 
     @property
     def node_id(self) -> str:
@@ -105,18 +105,10 @@ class PNCounter:
 
     def subscribe(self, listener: CounterListener) -> Callable[[], None]:
         """Call ``listener(value)`` after every change; return a function that detaches it."""
-        token = self._next_token
-        self._next_token += 1
-        self._listeners[token] = listener
-
-        def unsubscribe() -> None:
-            self._listeners.pop(token, None)
-
-        return unsubscribe
+        return self._listeners.add(listener)
 
     def _notify(self) -> None:
-        for listener in tuple(self._listeners.values()):
-            listener(self._value)
+        self._listeners.notify(self._value)
 
 
 def _merge_max(local: dict[str, int], remote: dict[str, int]) -> bool:
