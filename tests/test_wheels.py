@@ -77,19 +77,27 @@ def test_every_package_builds_wheel_and_sdist(dist_dir: Path) -> None:
         assert len(sdists) == 1, f"{name}: no sdist in {sorted(p.name for p in dist_dir.iterdir())}"
 
 
+def _new_venv(tmp_path: Path) -> Path:
+    """A fresh virtual environment; returns its python."""
+    venv = tmp_path / "venv"
+    subprocess.run([_uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    return venv / "bin" / "python"
+
+
+def _install(python: Path, *wheels: Path) -> None:
+    subprocess.run(
+        [_uv(), "pip", "install", "--quiet", "--python", str(python), *map(str, wheels)],
+        check=True,
+    )
+
+
 @pytest.mark.parametrize("name", sorted(_packages()))
 def test_wheel_installs_alone_and_imports(name: str, dist_dir: Path, tmp_path: Path) -> None:
     packages = _packages()
-    venv = tmp_path / "venv"
-    subprocess.run([_uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
-    python = venv / "bin" / "python"
-    wheels = [str(_wheel(dist_dir, dep)) for dep in _closure(name, packages)]
-    subprocess.run(
-        [_uv(), "pip", "install", "--quiet", "--python", str(python), *wheels],
-        check=True,
-    )
+    python = _new_venv(tmp_path)
+    _install(python, *(_wheel(dist_dir, dep) for dep in _closure(name, packages)))
     import_name = packages[name][0]
-    probe = f"import {import_name}, sys; print({import_name}.__name__)"
+    probe = f"import {import_name}; print({import_name}.__name__)"
     result = subprocess.run([str(python), "-c", probe], check=True, capture_output=True, text=True)
     assert result.stdout.strip() == import_name
     installed = subprocess.run(
@@ -100,37 +108,13 @@ def test_wheel_installs_alone_and_imports(name: str, dist_dir: Path, tmp_path: P
 
 
 def test_core_alone_falls_back_to_python_hash(dist_dir: Path, tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    subprocess.run([_uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
-    python = venv / "bin" / "python"
-    subprocess.run(
-        [
-            _uv(),
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(python),
-            str(_wheel(dist_dir, "topgun-core")),
-        ],
-        check=True,
-    )
+    python = _new_venv(tmp_path)
+    _install(python, _wheel(dist_dir, "topgun-core"))
     probe = (
         "import topgun_core as c; assert c.hash_backend() == 'python'; "
         "assert c.partition_for('key1') == 268"
     )
     subprocess.run([str(python), "-c", probe], check=True)
-    subprocess.run(
-        [
-            _uv(),
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(python),
-            str(_wheel(dist_dir, "topgun-native")),
-        ],
-        check=True,
-    )
+    _install(python, _wheel(dist_dir, "topgun-native"))
     probe = "import topgun_core as c; assert c.hash_backend() == 'native'"
     subprocess.run([str(python), "-c", probe], check=True)
