@@ -89,6 +89,8 @@ class EncodedBatch(NamedTuple):
     or_tombstone_deletes: list[tuple[str, str]]
     kv_puts: list[tuple[str, str, bytes]]
     kv_deletes: list[tuple[str, str]]
+    oplog_appends: list[bytes]
+    """Op-log payloads; not in :meth:`parts`, because their ids are reserved first."""
 
     def parts(self) -> tuple[Sequence[tuple[SqlParam, ...]], ...]:
         """The row lists in application order (one SQL statement each)."""
@@ -301,6 +303,9 @@ def encode_batch(batch: WriteBatch) -> EncodedBatch:
             or_tombstone_deletes=_pairs(batch.or_tombstone_deletes, "or_tombstone_deletes"),
             kv_puts=_kv_puts(batch.kv_puts),
             kv_deletes=_pairs(batch.kv_deletes, "kv_deletes"),
+            oplog_appends=[
+                check_bytes(p, f"oplog_appends[{i}]") for i, p in enumerate(batch.oplog_appends)
+            ],
         )
     except (TypeError, ValueError, AttributeError) as exc:
         # An entry of the wrong shape (not a tuple of the right length): refuse the batch.

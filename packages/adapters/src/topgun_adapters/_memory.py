@@ -108,7 +108,7 @@ class MemoryStorage:
             tombstones=[decode_tombstone(map_name, (row[2], row[1])) for row in tombs],
         )
 
-    async def apply(self, batch: WriteBatch) -> None:
+    async def apply(self, batch: WriteBatch) -> list[int]:
         """Validate all of ``batch``, then apply it (nothing can fail half-way)."""
         self._check_open()
         rows = encode_batch(batch)
@@ -117,6 +117,7 @@ class MemoryStorage:
             if conflict is not None:
                 raise conflict
         self._apply_rows(rows)
+        return self._append_oplog(rows.oplog_appends)
 
     def _apply_rows(self, rows: EncodedBatch) -> None:
         for map_name, kind in rows.map_kinds:
@@ -160,6 +161,9 @@ class MemoryStorage:
         """Append entries; ids continue from the highest ever issued."""
         self._check_open()
         checked = [check_bytes(p, f"payloads[{i}]") for i, p in enumerate(payloads)]
+        return self._append_oplog(checked)
+
+    def _append_oplog(self, checked: list[bytes]) -> list[int]:
         first = self._oplog_last_id + 1
         ids = list(range(first, first + len(checked)))
         self._oplog_ids.extend(ids)

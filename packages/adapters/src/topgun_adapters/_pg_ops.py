@@ -9,7 +9,7 @@ opening one database at once migrate it one after another, not into each other.
 
 from __future__ import annotations
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import TupleRow
 
 from topgun_adapters._codec import EncodedBatch, corrupt, stored_bytes
@@ -106,8 +106,11 @@ async def load_or(
     return records, tombs
 
 
-async def apply(conn: Connection, rows: EncodedBatch) -> None:
-    """Write every row in one transaction; a map-kind conflict rolls it all back."""
+async def apply(conn: Connection, rows: EncodedBatch) -> list[int]:
+    """Write every row in one transaction; a map-kind conflict rolls it all back.
+
+    Returns the ids given to the batch's op-log appends.
+    """
     async with conn.transaction(), conn.cursor() as cur:
         for statement, params in zip(_APPLY, rows.parts(), strict=True):
             if params:
@@ -121,6 +124,7 @@ async def apply(conn: Connection, rows: EncodedBatch) -> None:
                 conflict = kind_conflict(map_name, stored, wanted[map_name])
                 if conflict is not None:
                     raise conflict
+        return await _insert_oplog(cur, rows.oplog_appends)
 
 
 async def clear_map(conn: Connection, map_name: str) -> None:
@@ -150,14 +154,21 @@ async def kv_scan(conn: Connection, namespace: str) -> dict[str, bytes]:
 async def oplog_append(conn: Connection, payloads: list[bytes]) -> list[int]:
     """Reserve ids (the counter row's lock orders concurrent appends) and insert."""
     async with conn.transaction(), conn.cursor() as cur:
-        await cur.execute(SQL.oplog_reserve, (len(payloads),))
-        await cur.execute(SQL.oplog_last_id)
-        row = await cur.fetchone()
-        if row is None or not isinstance(row[0], int):
-            raise corrupt("op log", "id counter is missing")
-        last: int = row[0]
-        ids = list(range(last - len(payloads) + 1, last + 1))
-        await cur.executemany(SQL.oplog_insert, list(zip(ids, payloads, strict=True)))
+        return await _insert_oplog(cur, payloads)
+
+
+async def _insert_oplog(cur: AsyncCursor[TupleRow], payloads: list[bytes]) -> list[int]:
+    """Reserve ids and insert, inside the caller's transaction."""
+    if not payloads:
+        return []
+    await cur.execute(SQL.oplog_reserve, (len(payloads),))
+    await cur.execute(SQL.oplog_last_id)
+    row = await cur.fetchone()
+    if row is None or not isinstance(row[0], int):
+        raise corrupt("op log", "id counter is missing")
+    last: int = row[0]
+    ids = list(range(last - len(payloads) + 1, last + 1))
+    await cur.executemany(SQL.oplog_insert, list(zip(ids, payloads, strict=True)))
     return ids
 
 

@@ -208,13 +208,13 @@ class PostgresStorage:
             tombstones=[decode_tombstone(map_name, row) for row in tombs],
         )
 
-    async def apply(self, batch: WriteBatch) -> None:
+    async def apply(self, batch: WriteBatch) -> list[int]:
         """Validate and encode ``batch``, then write it in one transaction."""
         if self._pool is None:
             raise not_open(_BACKEND)
         rows = encode_batch(batch)
         async with self._connection("apply") as conn:
-            await ops.apply(conn, rows)
+            return await ops.apply(conn, rows)
 
     async def clear_map(self, map_name: str) -> None:
         """Drop every record and tombstone of a map; keep its kind."""

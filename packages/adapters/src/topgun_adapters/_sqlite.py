@@ -154,11 +154,11 @@ class SQLiteStorage:
         check_text(map_name, "map name")
         return await self._run("load_or", self._database().load_or, map_name)
 
-    async def apply(self, batch: WriteBatch) -> None:
+    async def apply(self, batch: WriteBatch) -> list[int]:
         """Validate and encode ``batch`` now, then write it in one transaction."""
         db = self._database()
         rows = encode_batch(batch)
-        await self._run("apply", db.apply, rows)
+        return await self._run("apply", db.apply, rows)
 
     async def clear_map(self, map_name: str) -> None:
         """Drop every record and tombstone of a map; keep its kind."""

@@ -177,8 +177,8 @@ class SQLiteDatabase:
             tombstones=[decode_tombstone(map_name, row) for row in tombs],
         )
 
-    def apply(self, rows: EncodedBatch) -> None:
-        """Write every row of ``rows`` in one transaction."""
+    def apply(self, rows: EncodedBatch) -> list[int]:
+        """Write every row of ``rows`` in one transaction; return the new op-log ids."""
         with self._transaction() as conn:
             for map_name, kind in rows.map_kinds:
                 found = conn.execute(_SQL.select_kind, (map_name,)).fetchone()
@@ -188,6 +188,7 @@ class SQLiteDatabase:
             for statement, params in zip(_APPLY, rows.parts(), strict=True):
                 if params:
                     conn.executemany(statement, params)
+            return _insert_oplog(conn, rows.oplog_appends)
 
     def clear_map(self, map_name: str) -> None:
         """Drop a map's records and tombstones."""
@@ -215,11 +216,7 @@ class SQLiteDatabase:
         if not payloads:
             return []
         with self._transaction() as conn:
-            conn.execute(_SQL.oplog_reserve, (len(payloads),))
-            last = conn.execute(_SQL.oplog_last_id).fetchone()[0]
-            ids = list(range(last - len(payloads) + 1, last + 1))
-            conn.executemany(_SQL.oplog_insert, zip(ids, payloads, strict=True))
-        return ids
+            return _insert_oplog(conn, payloads)
 
     def oplog_read(self, after_id: int, limit: int) -> list[OpLogEntry]:
         """Entries after ``after_id``, in id order."""
@@ -239,3 +236,14 @@ class SQLiteDatabase:
         """Number of op-log entries."""
         count: int = self.conn.execute(_SQL.oplog_count).fetchone()[0]
         return count
+
+
+def _insert_oplog(conn: sqlite3.Connection, payloads: list[bytes]) -> list[int]:
+    """Reserve ids from the persistent counter and insert, inside the caller's transaction."""
+    if not payloads:
+        return []
+    conn.execute(_SQL.oplog_reserve, (len(payloads),))
+    last: int = conn.execute(_SQL.oplog_last_id).fetchone()[0]
+    ids = list(range(last - len(payloads) + 1, last + 1))
+    conn.executemany(_SQL.oplog_insert, zip(ids, payloads, strict=True))
+    return ids

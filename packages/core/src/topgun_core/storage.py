@@ -77,8 +77,11 @@ class WriteBatch:
     """One atomic unit of durable change.
 
     Fields are applied in this order: map kinds, LWW upserts, LWW deletes, OR upserts,
-    OR record deletes, OR tombstones, OR tombstone deletes, kv puts, kv deletes. An
-    upsert replaces the row for the same ``(map, key)`` (LWW) or ``(map, tag)`` (OR).
+    OR record deletes, OR tombstones, OR tombstone deletes, kv puts, kv deletes, op-log
+    appends. An upsert replaces the row for the same ``(map, key)`` (LWW) or
+    ``(map, tag)`` (OR). Because op-log appends commit in the same transaction as the
+    records, a client's local write and the op that will replicate it are durable
+    together or not at all.
     """
 
     map_kinds: dict[str, MapKind] = field(default_factory=dict)
@@ -99,6 +102,8 @@ class WriteBatch:
     """``(namespace, key, value)`` documents to store."""
     kv_deletes: list[tuple[str, str]] = field(default_factory=list)
     """``(namespace, key)`` documents to drop."""
+    oplog_appends: list[bytes] = field(default_factory=list)
+    """Op-log payloads to append; ``apply`` returns the ids they were given."""
 
     def __len__(self) -> int:
         return (
@@ -111,6 +116,7 @@ class WriteBatch:
             + len(self.or_tombstone_deletes)
             + len(self.kv_puts)
             + len(self.kv_deletes)
+            + len(self.oplog_appends)
         )
 
 
@@ -151,8 +157,8 @@ class StorageAdapter(Protocol):
         """Every stored record and tombstone of an OR map."""
         ...
 
-    async def apply(self, batch: WriteBatch) -> None:
-        """Apply ``batch`` atomically and durably.
+    async def apply(self, batch: WriteBatch) -> list[int]:
+        """Apply ``batch`` atomically and durably; return the ids of its op-log appends.
 
         A batch with an invalid entry (a non-text name or key, a malformed timestamp, a
         TTL that is not positive and finite, a value msgpack cannot carry) or a map-kind

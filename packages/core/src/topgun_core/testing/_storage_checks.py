@@ -33,6 +33,7 @@ from topgun_core.testing._storage_support import (
 from topgun_core.values import JsonValue
 
 __all__ = [
+    "check_apply_appends_oplog",
     "check_apply_is_atomic",
     "check_apply_order_within_batch",
     "check_clear_map",
@@ -313,6 +314,7 @@ def _invalid_batches() -> dict[str, Callable[[WriteBatch], None]]:
         "str kv value": lambda b: b.kv_puts.append(("ns", "x", cast(bytes, "text"))),
         "None kv key": lambda b: b.kv_deletes.append(("ns", cast(str, None))),
         "kind change": lambda b: b.map_kinds.update({"base": "or"}),
+        "str op-log payload": lambda b: b.oplog_appends.append(cast(bytes, "text")),
     }
 
 
@@ -327,6 +329,7 @@ def _full_batch() -> WriteBatch:
         or_tombstone_deletes=[("o", "4:0:A")],
         kv_puts=[("ns", "a", b"changed"), ("ns", "n", b"new")],
         kv_deletes=[("ns", "b")],
+        oplog_appends=[b"op-a", b"op-b"],
     )
 
 
@@ -351,6 +354,22 @@ async def check_apply_is_atomic(fixture: StorageFixture) -> None:
             check(not error.retryable, f"the error for a {name} says retrying could help")
             after = await snapshot(store, ["base", "m"], ["o"])
             check(after == before, f"a failed batch ({name}) left changes: {after!r}")
+
+
+async def check_apply_appends_oplog(fixture: StorageFixture) -> None:
+    """Op-log appends in a batch get ids continuing the log, returned by apply, in order."""
+    async with fresh(fixture) as store:
+        before = await store.oplog_append([b"first"])
+        none = await store.apply(WriteBatch(lww_upserts=[("m", "k", lww(1, 1))]))
+        ids = await store.apply(
+            WriteBatch(lww_upserts=[("m", "k", lww(2, 2))], oplog_appends=[b"op1", b"op2"])
+        )
+        after = await store.oplog_append([b"last"])
+        entries = [(e.id, e.payload) for e in await store.oplog_read(-1, 10)]
+    check(none == [], f"a batch without op-log appends returned ids {none!r}")
+    check(len(ids) == 2 and before[0] < ids[0] < ids[1] < after[0], f"ids {before} {ids} {after}")
+    want = list(zip([*before, *ids, *after], [b"first", b"op1", b"op2", b"last"], strict=True))
+    check(entries == want, f"op log holds {entries!r}, want {want!r}")
 
 
 async def check_empty_batch_and_unknown_maps(fixture: StorageFixture) -> None:

@@ -156,6 +156,7 @@ STORAGE_CHECKS: tuple[StorageCheck, ...] = (
     ),
     StorageCheck("apply_order_within_batch", data.check_apply_order_within_batch),
     StorageCheck("apply_is_atomic", data.check_apply_is_atomic),
+    StorageCheck("apply_appends_oplog", data.check_apply_appends_oplog),
     StorageCheck("empty_batch_and_unknown_maps", data.check_empty_batch_and_unknown_maps),
     StorageCheck("durable_after_reopen", data.check_durable_after_reopen, needs_reopen=True),
     StorageCheck("many_maps", data.check_many_maps),
