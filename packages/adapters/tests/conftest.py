@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from topgun_adapters import MemoryStorage, PostgresStorage, SQLiteStorage
+from topgun_adapters import EncryptedStorage, MemoryStorage, PostgresStorage, SQLiteStorage
 from topgun_core.storage import StorageAdapter
 from topgun_core.testing.storage import StorageFixture
 
@@ -232,6 +232,24 @@ class PostgresFixture:
         return PostgresStorage(self._schema_dsn(), pool_max=2, acquire_timeout_s=10.0)
 
 
+TEST_KEY = bytes(range(32))
+"""A fixed AES-256 key for the encrypted-storage fixtures."""
+
+
+class EncryptedFixture:
+    """Wraps every adapter another fixture makes in an EncryptedStorage with one key."""
+
+    def __init__(self, inner: StorageFixture) -> None:
+        self._inner = inner
+        self.durable = inner.durable
+
+    async def new(self) -> StorageAdapter:
+        return EncryptedStorage(await self._inner.new(), key=TEST_KEY)
+
+    async def reopen(self) -> StorageAdapter:
+        return EncryptedStorage(await self._inner.reopen(), key=TEST_KEY)
+
+
 @pytest.fixture
 def storage_fixture_factory(
     request: pytest.FixtureRequest, tmp_path: Path
@@ -245,6 +263,8 @@ def storage_fixture_factory(
             return SQLiteFileFixture(tmp_path)
         if kind == "sqlite_memory":
             return SQLiteMemoryFixture()
+        if kind.startswith("encrypted_"):
+            return EncryptedFixture(make(kind.removeprefix("encrypted_")))
         assert kind == "postgres"
         return PostgresFixture(request.getfixturevalue("postgres_dsn"))
 

@@ -22,7 +22,14 @@ from topgun_core.testing.storage import (
     checks_for,
 )
 
-DURABLE = {"memory": True, "sqlite_file": True, "sqlite_memory": False, "postgres": True}
+DURABLE = {
+    "memory": True,
+    "sqlite_file": True,
+    "sqlite_memory": False,
+    "postgres": True,
+    "encrypted_memory": True,
+    "encrypted_sqlite_file": True,
+}
 
 CASES = [
     pytest.param(kind, check, id=f"{kind}-{check.name}")

@@ -14,9 +14,11 @@ def test_package_is_typed() -> None:
 
 def test_exports_are_pinned() -> None:
     assert topgun_adapters.__all__ == [
+        "EncryptedStorage",
         "MemoryStorage",
         "PostgresStorage",
         "SQLiteStorage",
+        "derive_key",
         "open_storage",
     ]
     for name in topgun_adapters.__all__:
@@ -28,6 +30,7 @@ def test_adapters_implement_the_protocol() -> None:
         topgun_adapters.MemoryStorage,
         topgun_adapters.SQLiteStorage,
         topgun_adapters.PostgresStorage,
+        topgun_adapters.EncryptedStorage,
     ):
         members = [n for n, v in vars(StorageAdapter).items() if callable(v) and n[0] != "_"]
         assert len(members) == 16

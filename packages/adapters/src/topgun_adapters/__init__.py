@@ -8,6 +8,8 @@ conformance suite in :mod:`topgun_core.testing.storage`:
   from one worker thread so the event loop never blocks.
 * :class:`PostgresStorage` — PostgreSQL through a psycopg 3 async pool with acquire,
   idle and statement timeouts and verified TLS.
+* :class:`EncryptedStorage` — wraps any of them and seals values, documents and op-log
+  payloads with AES-256-GCM (a key, or a passphrase through scrypt).
 
 :func:`open_storage` builds one from a URL (``memory``, ``sqlite:///path.db``,
 ``postgresql://…``). Every backend failure surfaces as
@@ -19,11 +21,19 @@ from __future__ import annotations
 
 import logging
 
+from topgun_adapters._encrypted import EncryptedStorage, derive_key
 from topgun_adapters._memory import MemoryStorage
 from topgun_adapters._postgres import PostgresStorage
 from topgun_adapters._sqlite import SQLiteStorage
 from topgun_adapters._url import open_storage
 
-__all__ = ["MemoryStorage", "PostgresStorage", "SQLiteStorage", "open_storage"]
+__all__ = [
+    "EncryptedStorage",
+    "MemoryStorage",
+    "PostgresStorage",
+    "SQLiteStorage",
+    "derive_key",
+    "open_storage",
+]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -51,7 +51,9 @@ __all__ = [
     "decode_lww",
     "decode_or",
     "decode_tombstone",
+    "decode_value",
     "encode_batch",
+    "encode_value",
     "invalid",
     "stored_bytes",
 ]
@@ -174,7 +176,8 @@ def _json_problem(value: object, depth: int) -> str | None:
     return f"{kind.__name__} is not a JSON value"
 
 
-def _encode_value(value: JsonValue, what: str) -> bytes:
+def encode_value(value: JsonValue, what: str) -> bytes:
+    """``value`` as msgpack after checking it is a storable tree; raise ``invalid`` if not."""
     problem = _json_problem(value, 0)
     if problem is None:
         try:
@@ -186,7 +189,8 @@ def _encode_value(value: JsonValue, what: str) -> bytes:
     raise invalid(f"{what}: value {problem}")
 
 
-def _decode_value(raw: object, where: str) -> JsonValue:
+def decode_value(raw: object, where: str) -> JsonValue:
+    """Decode stored msgpack and re-check the tree; raise ``corrupt`` naming ``where``."""
     if not isinstance(raw, bytes):
         raise corrupt(where, "value is not bytes")
     try:
@@ -235,7 +239,7 @@ def _lww_row(index: int, entry: tuple[str, str, LWWRecord]) -> LWWRow:
     if not isinstance(record, LWWRecord):
         raise invalid(f"{what}: record must be an LWWRecord")
     ts = _check_timestamp(record.timestamp, what)
-    value = None if record.value is None else _encode_value(record.value, what)
+    value = None if record.value is None else encode_value(record.value, what)
     ttl = _check_ttl(record.ttl_ms, what)
     return (map_name, key, partition_for(key), value, ts.millis, ts.counter, ts.node_id, ttl)
 
@@ -249,7 +253,7 @@ def _or_row(index: int, entry: tuple[str, str, ORRecord]) -> ORRow:
         raise invalid(f"{what}: record must be an ORRecord")
     tag = check_text(record.tag, f"{what} tag")
     ts = _check_timestamp(record.timestamp, what)
-    value = _encode_value(record.value, what)
+    value = encode_value(record.value, what)
     ttl = _check_ttl(record.ttl_ms, what)
     return (map_name, tag, key, partition_for(key), value, ts.millis, ts.counter, ts.node_id, ttl)
 
@@ -343,7 +347,7 @@ def decode_lww(map_name: str, row: tuple[object, ...]) -> tuple[str, LWWRecord]:
     """``(key, value, millis, counter, node_id, ttl_ms)`` -> ``(key, record)``, validated."""
     key = _decode_key(map_name, row[0])
     where = _where(map_name, key)
-    value = None if row[1] is None else _decode_value(row[1], where)
+    value = None if row[1] is None else decode_value(row[1], where)
     ts = _decode_ts(where, row[2], row[3], row[4])
     return key, LWWRecord(value, ts, _decode_ttl(where, row[5]))
 
@@ -356,7 +360,7 @@ def decode_or(map_name: str, row: tuple[object, ...]) -> tuple[str, ORRecord]:
     if not _is_text(tag) or not tag:
         raise corrupt(where, "tag is not text")
     assert isinstance(tag, str)
-    value = _decode_value(row[2], where)
+    value = decode_value(row[2], where)
     ts = _decode_ts(where, row[3], row[4], row[5])
     return key, ORRecord(value, ts, tag, _decode_ttl(where, row[6]))
 
