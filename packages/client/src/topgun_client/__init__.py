@@ -1,8 +1,52 @@
 """The offline-first TopGun Python client SDK.
 
-Will hold the Python client SDK: `TopGunClient` with map, query, topic, counter, lock,
-search and journal handles, the offline op log and reconnect with backoff. Built by
-issue 3; today this package is only its skeleton.
+:class:`TopGunClient` keeps a local replica of the maps it uses — CRDTs in memory,
+backed by a local store (SQLite file, memory, or any ``StorageAdapter``) — so reads
+and writes never wait for the network. Writes go to an op log in the store that
+survives crashes and is pushed to the server in bounded batches whenever a
+connection is up; each map is kept in step with the server by Merkle-tree sync and
+live events. :mod:`topgun_client.sync` offers the same for scripts without asyncio.
+
+Design: the protocol logic is sans-IO (``_engine``, ``_outbox``, ``_sync``,
+``_replica``: messages in, effects out); thin shells own the socket
+(``_connection``) and the store (``_writer``). See ``docs/client.md``.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import logging
+
+from topgun_client._backoff import Backoff
+from topgun_client._client import ClientStats, TopGunClient
+from topgun_client._effects import MapChange
+from topgun_client._errors import ClientClosed, ServerError, WriteRejected, WriteTimeout
+from topgun_client._maps import LWWMapHandle, ORMapHandle, WriteConcern
+from topgun_client._outbox import WriteResult
+from topgun_client._settings import ClientSettings
+from topgun_client._state import TRANSITIONS, ConnectionState, IllegalTransition
+from topgun_client._tokens import TokenProvider
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "TRANSITIONS",
+    "Backoff",
+    "ClientClosed",
+    "ClientSettings",
+    "ClientStats",
+    "ConnectionState",
+    "IllegalTransition",
+    "LWWMapHandle",
+    "MapChange",
+    "ORMapHandle",
+    "ServerError",
+    "TokenProvider",
+    "TopGunClient",
+    "WriteConcern",
+    "WriteRejected",
+    "WriteResult",
+    "WriteTimeout",
+    "__version__",
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
