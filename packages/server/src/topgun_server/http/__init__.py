@@ -1,0 +1,1 @@
+"""HTTP endpoints: health, readiness, metrics and the admin API."""

@@ -1,0 +1,124 @@
+"""``running_server``: the app on uvicorn, in this event loop, on a free loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+
+from topgun_core.clock import Clock
+from topgun_core.storage import StorageAdapter
+from topgun_server.app import build_app
+from topgun_server.auth.tokens import mint_token
+from topgun_server.runner import TopGunServer, bind, uvicorn_config
+from topgun_server.settings import ServerSettings
+
+__all__ = ["RunningServer", "running_server", "test_settings"]
+
+START_TIMEOUT_S = 30.0
+_POLL_S = 0.005
+
+
+def test_settings(**overrides: object) -> ServerSettings:
+    """Settings for tests: memory storage, a random strong secret, a free port."""
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "storage": "memory",
+        "env": "development",
+        "jwt_secret": secrets.token_urlsafe(48),
+    }
+    values.update(overrides)
+    return ServerSettings(**values)  # type: ignore[arg-type]  # keyword values validated by pydantic
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """A server started by :func:`running_server`."""
+
+    settings: ServerSettings
+    app: Starlette
+    host: str
+    port: int
+
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket endpoint."""
+        return f"ws://{self.host}:{self.port}/ws"
+
+    @property
+    def http_url(self) -> str:
+        """The HTTP base URL (no trailing slash)."""
+        return f"http://{self.host}:{self.port}"
+
+    def token(
+        self, sub: str = "alice", roles: Sequence[str] = ("USER",), *, ttl_s: int | None = 3600
+    ) -> str:
+        """A token this server accepts (HS256 with its secret)."""
+        secret = self.settings.jwt_secret
+        if secret is None:
+            raise RuntimeError("the server verifies with a public key: it cannot mint tokens")
+        return mint_token(
+            secret.get_secret_value(),
+            sub=sub,
+            roles=roles,
+            ttl_s=ttl_s,
+            issuer=self.settings.jwt_issuer,
+            audience=self.settings.jwt_audience,
+        )
+
+
+class _QuietServer(TopGunServer):
+    """No signal handlers: the test runner owns the process's signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def running_server(
+    settings: ServerSettings | None = None,
+    *,
+    adapter: StorageAdapter | None = None,
+    clock: Clock | None = None,
+    **overrides: object,
+) -> AsyncIterator[RunningServer]:
+    """Run a server until the block exits; ``overrides`` replace settings fields.
+
+    ``adapter`` serves from a given (unopened) storage adapter instead of
+    ``settings.storage`` — reuse one across two ``running_server`` blocks to test a
+    restart. ``clock`` injects wall time (a ``FakeClock``).
+    """
+    base = settings if settings is not None else test_settings()
+    if overrides:
+        base = ServerSettings(**{**_fields(base), **overrides})  # type: ignore[arg-type]  # validated
+    app = build_app(base, storage=adapter, clock=clock)
+    sock = bind(base.host, base.port)
+    port: int = sock.getsockname()[1]
+    server = _QuietServer(uvicorn_config(app, base))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await _wait_started(server, serving)
+        yield RunningServer(settings=base, app=app, host=base.host, port=port)
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
+
+
+def _fields(settings: ServerSettings) -> dict[str, object]:
+    return {name: getattr(settings, name) for name in type(settings).model_fields}
+
+
+async def _wait_started(server: TopGunServer, serving: asyncio.Task[None]) -> None:
+    async with asyncio.timeout(START_TIMEOUT_S):
+        while not server.started:
+            if serving.done():
+                serving.result()
+                raise RuntimeError("the server stopped during start-up (see its log)")
+            await asyncio.sleep(_POLL_S)

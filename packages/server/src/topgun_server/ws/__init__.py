@@ -1,0 +1,1 @@
+"""The WebSocket shell: endpoint, per-connection session, outbound writer, transport hooks."""
