@@ -41,6 +41,7 @@ class FakeServer:
         self.connections: dict[ServerConnection, set[str]] = {}
         self.url = ""
         self.changed = asyncio.Event()
+        self.client_root = 0
 
     def types(self) -> list[str]:
         return [m["type"] for m in self.received]
@@ -103,6 +104,7 @@ class FakeServer:
         elif kind == "SYNC_INIT":
             await self.sync_init(ws, message["mapName"], "lww")
         elif kind == "ORMAP_SYNC_INIT":
+            self.client_root = message["rootHash"]
             await self.sync_init(ws, message["mapName"], "or")
         elif kind in ("MERKLE_REQ_BUCKET", "ORMAP_MERKLE_REQ_BUCKET"):
             await self.bucket(ws, message["payload"]["mapName"], message["payload"]["path"])
@@ -164,6 +166,8 @@ class FakeServer:
         payload = {"mapName": name, "rootHash": target.merkle.root_hash,
                    "timestamp": self.hlc.now().to_wire()}  # fmt: skip
         await ws.send(encode({"type": f"{prefix}SYNC_RESP_ROOT", "payload": payload}))
+        if kind == "or" and target.merkle.root_hash != self.client_root:
+            await self.bucket(ws, name, "")
 
     async def bucket(self, ws: ServerConnection, name: str, path: str) -> None:
         target = self.maps[name]

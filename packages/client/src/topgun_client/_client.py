@@ -322,6 +322,7 @@ class TopGunClient:
         assert self._connector is not None
         self._connector.set_online(False)
         await self._connector.drop()
+        await self.wait_for_state(ConnectionState.DISCONNECTED)
 
     def go_online(self) -> None:
         """Allow connecting again (the default)."""

@@ -58,6 +58,7 @@ class Connector:
         self._backoff = backoff
         self._sleep = sleep
         self._online = asyncio.Event()
+        self._offline = asyncio.Event()
         self._ws: ClientConnection | None = None
         self.attempts = 0
 
@@ -69,9 +70,11 @@ class Connector:
     def set_online(self, online: bool) -> None:
         """Allow or forbid connecting."""
         if online:
+            self._offline.clear()
             self._online.set()
         else:
             self._online.clear()
+            self._offline.set()
 
     async def drop(self) -> None:
         """Close the current socket, if any (the session then ends)."""
@@ -108,7 +111,18 @@ class Connector:
             if not self._online.is_set():
                 continue
             self._to(ConnectionState.BACKOFF)
-            await self._sleep(self._backoff.next_delay_ms() / 1000)
+            await self._pause(self._backoff.next_delay_ms() / 1000)
+
+    async def _pause(self, seconds: float) -> None:
+        """The backoff wait, cut short by going offline."""
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        waker = asyncio.ensure_future(self._offline.wait())
+        try:
+            await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+            await asyncio.gather(sleeper, waker, return_exceptions=True)
 
     async def _attempt(self) -> None:
         settings = self._rt.settings

@@ -6,6 +6,7 @@ differs from the local one, down to the leaves, whose records it merges. Local-o
 data needs no push: it is in the op log, which is sent before any ``SYNC_INIT``.
 
 OR maps sync both ways: ``ORMAP_SYNC_INIT`` carries the local root and top buckets;
+on a root mismatch the server follows its root with its top buckets unasked, and
 the walk descends like the LWW one, merges each leaf's entries and pushes back
 (``ORMAP_PUSH_DIFF``) every local entry of that leaf the server lacks or holds
 differently (records or tombstones), and pushes whole local-only subtrees.
@@ -96,6 +97,8 @@ class SyncWalks:
         return walk, target
 
     def _finish(self, name: str, walk: _Walk, path: str, out: Effects) -> None:
+        if path not in walk.outstanding:
+            return  # a further chunk of a leaf already counted
         walk.outstanding.discard(path)
         if not walk.outstanding:
             out.synced.append((name, walk.server_millis))
@@ -108,7 +111,10 @@ class SyncWalks:
         walk, target = found
         walk.server_millis = payload["timestamp"]["millis"]
         if payload["rootHash"] != target.merkle.root_hash:
-            self._request(payload["mapName"], kind, "", walk, out)
+            if kind == "lww":
+                self._request(payload["mapName"], kind, "", walk, out)
+            else:
+                walk.outstanding.add("")  # the server sends its top buckets unasked
         self._finish(payload["mapName"], walk, _ROOT, out)
 
     def _request(self, name: str, kind: str, path: str, walk: _Walk, out: Effects) -> None:
@@ -126,7 +132,7 @@ class SyncWalks:
         """Child hashes: descend into differing children; push local-only OR subtrees."""
         name, path = payload["mapName"], payload["path"]
         found = self._walk(name, kind)
-        if found is None:
+        if found is None or path not in found[0].outstanding:
             return
         walk, target = found
         local = target.merkle.buckets(path) if len(path) < target.merkle.depth else {}
