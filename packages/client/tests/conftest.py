@@ -42,6 +42,8 @@ class FakeServer:
         self.url = ""
         self.changed = asyncio.Event()
         self.client_root = 0
+        self.pong = True
+        self.close_after_auth: tuple[int, str] | None = None
 
     def types(self) -> list[str]:
         return [m["type"] for m in self.received]
@@ -94,7 +96,9 @@ class FakeServer:
             await ws.send(encode(ack))
             for frame in self.after_auth:
                 await ws.send(frame)
-        elif kind == "PING":
+            if self.close_after_auth is not None:
+                await ws.close(*self.close_after_auth)
+        elif kind == "PING" and self.pong:
             await ws.send(
                 encode({"type": "PONG", "timestamp": message["timestamp"], "serverTime": 5})
             )
