@@ -29,6 +29,11 @@ def test_testing_kit_exports() -> None:
         "ProtocolClient",
         "RunningServer",
         "ServerProcess",
+        "Stamper",
+        "or_add",
+        "or_remove",
+        "put",
+        "remove",
         "running_server",
-        "test_settings",
+        "settings_for_tests",
     ]

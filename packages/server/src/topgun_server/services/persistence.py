@@ -71,6 +71,7 @@ class _Rows:
         self.or_records: dict[tuple[str, str], tuple[str, ORRecord] | None] = {}
         self.tombstones: dict[tuple[str, str], str | None] = {}
         self.kv: dict[tuple[str, str], bytes | None] = {}
+        self.oplog: list[bytes] = []
 
     def add(self, batch: WriteBatch) -> None:
         self.kinds.update(batch.map_kinds)
@@ -90,9 +91,10 @@ class _Rows:
             self.kv[ns, key] = document
         for ns, key in batch.kv_deletes:
             self.kv[ns, key] = None
+        self.oplog.extend(batch.oplog_appends)
 
     def batch(self) -> WriteBatch:
-        out = WriteBatch(map_kinds=self.kinds)
+        out = WriteBatch(map_kinds=self.kinds, oplog_appends=self.oplog)
         for (m, key), rec in self.lww.items():
             if rec is None:
                 out.lww_deletes.append((m, key))

@@ -10,18 +10,25 @@
         server.settings
 
 ``ProtocolClient`` is a raw wire-protocol client (msgpack over ``websockets``).
+``put`` / ``remove`` / ``or_add`` / ``or_remove`` build wire ops with fresh timestamps.
 ``ServerProcess`` runs ``python -m topgun_server serve`` in a child process, for
 tests that kill the server (``kill()`` is SIGKILL) and restart it.
 """
 
 from topgun_server.testing._client import ProtocolClient
+from topgun_server.testing._ops import Stamper, or_add, or_remove, put, remove
 from topgun_server.testing._process import ServerProcess
-from topgun_server.testing._server import RunningServer, running_server, test_settings
+from topgun_server.testing._server import RunningServer, running_server, settings_for_tests
 
 __all__ = [
     "ProtocolClient",
     "RunningServer",
     "ServerProcess",
+    "Stamper",
+    "or_add",
+    "or_remove",
+    "put",
+    "remove",
     "running_server",
-    "test_settings",
+    "settings_for_tests",
 ]

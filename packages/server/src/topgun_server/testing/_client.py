@@ -17,7 +17,8 @@ import msgpack  # type: ignore[import-untyped]  # ships no type information
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from topgun_core.protocol import ServerMessage, decode_server, unpack_batch
+from topgun_core.hashing import combine_hashes, merkle_item_hash
+from topgun_core.protocol import KeyedRecord, ServerMessage, decode_server, unpack_batch
 
 __all__ = ["DEFAULT_TIMEOUT_S", "ProtocolClient"]
 
@@ -94,3 +95,45 @@ class ProtocolClient:
     async def close(self) -> None:
         """Close from the client side."""
         await self.ws.close()
+
+    async def sync_lww(self, map_name: str) -> dict[str, KeyedRecord]:
+        """Pull a whole LWW map by Merkle sync, pipelining every bucket request.
+
+        A leaf may arrive in several SYNC_RESP_LEAF chunks; it is complete when the
+        item hashes of the records received for it add up to its bucket hash.
+        """
+        await self.send({"type": "SYNC_INIT", "mapName": map_name})
+        root = await self.expect("SYNC_RESP_ROOT", "SYNC_RESET_REQUIRED")
+        if root["type"] != "SYNC_RESP_ROOT":
+            raise AssertionError(f"sync of {map_name!r} needs a reset")
+        found: dict[str, KeyedRecord] = {}
+        if root["payload"]["rootHash"] == 0:
+            return found
+        expected: dict[str, int] = {"": root["payload"]["rootHash"]}
+        leaves: dict[str, list[int]] = {}
+        await self._request_bucket(map_name, "")
+        while expected:
+            message = await self.expect("SYNC_RESP_BUCKETS", "SYNC_RESP_LEAF")
+            if message["type"] == "SYNC_RESP_BUCKETS":
+                path = message["payload"]["path"]
+                del expected[path]
+                for digit, bucket_hash in message["payload"]["buckets"].items():
+                    expected[path + digit] = bucket_hash
+                    await self._request_bucket(map_name, path + digit)
+            elif message["type"] == "SYNC_RESP_LEAF":
+                path = message["payload"]["path"]
+                hashes = leaves.setdefault(path, [])
+                for entry in message["payload"]["records"]:
+                    found[entry["key"]] = entry
+                    ts = entry["record"]["timestamp"]
+                    hashes.append(
+                        merkle_item_hash(entry["key"], ts["millis"], ts["counter"], ts["nodeId"])
+                    )
+                if combine_hashes(hashes) == expected.get(path):
+                    del expected[path]
+        return found
+
+    async def _request_bucket(self, map_name: str, path: str) -> None:
+        await self.send(
+            {"type": "MERKLE_REQ_BUCKET", "payload": {"mapName": map_name, "path": path}}
+        )

@@ -17,13 +17,13 @@ from topgun_server.auth.tokens import mint_token
 from topgun_server.runner import TopGunServer, bind, uvicorn_config
 from topgun_server.settings import ServerSettings
 
-__all__ = ["RunningServer", "running_server", "test_settings"]
+__all__ = ["RunningServer", "running_server", "settings_for_tests"]
 
 START_TIMEOUT_S = 30.0
 _POLL_S = 0.005
 
 
-def test_settings(**overrides: object) -> ServerSettings:
+def settings_for_tests(**overrides: object) -> ServerSettings:
     """Settings for tests: memory storage, a random strong secret, a free port."""
     values: dict[str, object] = {
         "host": "127.0.0.1",
@@ -94,7 +94,7 @@ async def running_server(
     ``settings.storage`` — reuse one across two ``running_server`` blocks to test a
     restart. ``clock`` injects wall time (a ``FakeClock``).
     """
-    base = settings if settings is not None else test_settings()
+    base = settings if settings is not None else settings_for_tests()
     if overrides:
         base = ServerSettings(**{**_fields(base), **overrides})  # type: ignore[arg-type]  # validated
     app = build_app(base, storage=adapter, clock=clock)
