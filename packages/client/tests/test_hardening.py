@@ -155,3 +155,23 @@ async def test_invalid_frames_from_the_server_are_reported_and_dropped(fake_serv
         assert sum(isinstance(e, ProtocolError) for e in errors) == 4
         assert fake_server.lww("users").get("k") == "v"
         assert client.state is ConnectionState.CONNECTED
+
+
+async def test_a_failing_provider_is_reported_and_retried_not_fatal(fake_server):
+    outcomes = iter([RuntimeError("identity service down"), "good"])
+
+    async def provider() -> str:
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    errors = []
+    clock = FakeClock(NOW)
+    client = TopGunClient(
+        fake_server.url, token_provider=provider, clock=clock, sleep=FakeSleep(clock)
+    )
+    client.on_error(errors.append)
+    async with client:
+        await client.wait_for_state(ConnectionState.CONNECTED, timeout=TIMEOUT_S)
+    assert any(isinstance(e, AuthError) and "identity service down" in e.message for e in errors)

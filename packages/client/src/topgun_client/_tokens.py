@@ -69,7 +69,10 @@ class TokenSource:
         token = self._token
         if self._provider is not None and (token is None or self._stale or self._expired(token)):
             self.calls += 1
-            fresh: object = await self._provider()
+            try:
+                fresh: object = await self._provider()
+            except Exception as exc:  # user code: whatever it raises is an auth failure here
+                raise AuthError(f"token_provider failed: {exc!r}") from exc
             if not isinstance(fresh, str) or not fresh:
                 raise AuthError("token_provider returned no token")
             self._token, self._stale = fresh, False
