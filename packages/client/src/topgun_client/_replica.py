@@ -25,7 +25,7 @@ from topgun_core.clock import Clock
 from topgun_core.errors import ConflictError, LimitExceeded
 from topgun_core.hlc import HLC, Timestamp
 from topgun_core.lww_map import LWWMap, LWWRecord
-from topgun_core.or_map import ORMap, ORRecord
+from topgun_core.or_map import ORMap, ORRecord, json_equal
 from topgun_core.protocol import ClientOp, WriteConcern
 from topgun_core.storage import MapKind, ORSnapshot
 from topgun_core.values import JsonValue
@@ -168,7 +168,7 @@ class Replica:
         """Remove every observed ``value`` under ``key``; queue one op per removed tag."""
         check_key(key, self.settings.limits)
         target, _ = self.or_map(name)
-        held = sum(1 for record in target.records(key) if record.value == value)
+        held = sum(1 for record in target.records(key) if json_equal(record.value, value))
         self._room(2 * held)
         seqs = []
         for tag in target.remove(key, value):
