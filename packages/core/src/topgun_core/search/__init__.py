@@ -1,19 +1,38 @@
-"""Full-text search: tokenizer, English stopwords and the Porter stemmer (SEMANTICS.md §9).
+"""Full-text search: tokenizer, Porter stemmer, BM25 index, rank fusion, live search.
 
-Pure and sans-IO. Text becomes terms with :func:`tokenize` (lower-case, split on
-non-letters/digits, drop short tokens and English :data:`STOPWORDS`, Porter-stem
-with :func:`porter_stem`). Each private module's docstring says how its part works.
+Pure and sans-IO (SEMANTICS.md §9). Text becomes terms with :func:`tokenize`
+(lower-case, split on non-letters/digits, drop short tokens and English
+:data:`STOPWORDS`, Porter-stem with :func:`porter_stem`). :class:`FullTextIndex`
+ranks documents with BM25 (k1 1.2, b 0.75, :func:`bm25_idf`) over per-field and
+combined indexes, with boosts, ``min_score`` and ``limit``, and answers phrase and
+prefix queries. :func:`matches`, :func:`matches_phrase` and :func:`matches_prefix`
+are the ``match`` / ``matchPhrase`` / ``matchPrefix`` predicates on one value.
+Each private module's docstring says how its part works.
 """
 
+from topgun_core.search._bm25 import K1, B, bm25_idf
+from topgun_core.search._hits import SearchHit
+from topgun_core.search._index import PREFIX_EXPANSIONS_MAX, FullTextIndex, MatchOp
+from topgun_core.search._match import matches, matches_phrase, matches_prefix
 from topgun_core.search._porter import porter_stem
 from topgun_core.search._stopwords import STOPWORDS
 from topgun_core.search._tokenize import STEM_CHARS_MAX, STEM_CHARS_MIN, TOKEN_CHARS_MIN, tokenize
 
 __all__ = [
+    "K1",
+    "PREFIX_EXPANSIONS_MAX",
     "STEM_CHARS_MAX",
     "STEM_CHARS_MIN",
     "STOPWORDS",
     "TOKEN_CHARS_MIN",
+    "B",
+    "FullTextIndex",
+    "MatchOp",
+    "SearchHit",
+    "bm25_idf",
+    "matches",
+    "matches_phrase",
+    "matches_prefix",
     "porter_stem",
     "tokenize",
 ]
