@@ -52,7 +52,7 @@ from topgun_core.query._limits import (
 from topgun_core.query._live import Delta, LiveQuery
 from topgun_core.query._live_registry import LiveQueryRegistry, changed_attributes
 from topgun_core.query._navigable import NavigableIndex
-from topgun_core.query._planner import Plan, PlanKind
+from topgun_core.query._planner import Plan, PlanHint, PlanKind
 from topgun_core.query._predicates import P, Predicate
 from topgun_core.query._regex import RegexStats, regex_stats
 from topgun_core.query._registry import IndexRegistry
@@ -87,6 +87,7 @@ __all__ = [
     "P",
     "PatternKind",
     "Plan",
+    "PlanHint",
     "PlanKind",
     "Predicate",
     "QueryLimits",

@@ -31,7 +31,7 @@ from topgun_core.protocol import QueryResult as QueryResultRow
 from topgun_core.query._cursor import CursorContext, CursorStatus, decode_cursor, encode_cursor
 from topgun_core.query._evaluate import matcher
 from topgun_core.query._limits import QueryLimits
-from topgun_core.query._planner import Plan, plan_predicate
+from topgun_core.query._planner import Plan, PlanHint, plan_predicate
 from topgun_core.query._predicates import Predicate
 from topgun_core.query._registry import IndexRegistry
 from topgun_core.query._sort import SortKey, SortOrder
@@ -118,10 +118,12 @@ def matching_rows(
             yield key, value
 
 
-def plan_for(spec: QuerySpec, source: Source, indexes: IndexRegistry | None) -> Plan:
+def plan_for(
+    spec: QuerySpec, source: Source, indexes: IndexRegistry | None, hint: PlanHint = "auto"
+) -> Plan:
     """The plan for ``spec`` over ``source``: indexed only with a registry and a Mapping."""
     if indexes is not None and isinstance(source, Mapping):
-        return plan_predicate(spec.predicate, indexes, len(source))
+        return plan_predicate(spec.predicate, indexes, len(source), hint)
     size = len(source) if isinstance(source, Mapping) else 0
     return plan_predicate(spec.predicate, None, size)
 
@@ -133,12 +135,14 @@ def execute(
     indexes: IndexRegistry | None = None,
     clock: Clock | None = None,
     limits: QueryLimits = DEFAULT_QUERY_LIMITS,
+    hint: PlanHint = "auto",
 ) -> QueryResult:
     """Run ``query`` over ``source`` and return one page (module docstring).
 
     ``clock`` dates issued cursors and ages received ones (default: the system
-    clock). Raises ``ValidationError`` for a malformed query, :class:`CursorError`
-    for an unusable cursor and ``LimitExceeded`` for a limit over ``results_max``.
+    clock); ``hint`` can force an index or a scan plan. Raises ``ValidationError``
+    for a malformed query, :class:`CursorError` for an unusable cursor and
+    ``LimitExceeded`` for a limit over ``results_max``.
     """
     spec = as_spec(query)
     limit = page_size(spec, limits)
@@ -146,7 +150,7 @@ def execute(
     now_ms = (clock if clock is not None else SystemClock()).now_ms()
     context = CursorContext(predicate_hash(spec.predicate), order, now_ms, limits)
     after = None if spec.cursor is None else decode_cursor(spec.cursor, context)
-    plan = plan_for(spec, source, indexes)
+    plan = plan_for(spec, source, indexes, hint)
     rows: Iterable[tuple[SortKey, str, JsonValue]] = (
         (order.key(k, v), k, v) for k, v in matching_rows(spec.predicate, source, plan)
     )
@@ -169,6 +173,7 @@ def explain(
     query: QuerySpec | Query | Mapping[str, object],
     indexes: IndexRegistry,
     source: Mapping[str, JsonValue] | None = None,
+    hint: PlanHint = "auto",
 ) -> Plan:
     """The plan :func:`execute` would use for ``query`` with ``indexes``.
 
@@ -177,4 +182,4 @@ def explain(
     """
     spec = as_spec(query)
     size = len(source if source is not None else indexes.records)
-    return plan_predicate(spec.predicate, indexes, size)
+    return plan_predicate(spec.predicate, indexes, size, hint)

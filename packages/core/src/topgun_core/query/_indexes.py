@@ -146,8 +146,11 @@ class HashIndex(Index):
 
     def estimate(self, predicate: Predicate) -> int:
         """Exact counts from the posting sizes."""
-        matches = sum(len(self._postings.get(t, ())) for t in self._terms(predicate))
-        return len(self._entries) - matches if predicate.op == "neq" else matches
+        terms = self._terms(predicate)
+        matches = sum(len(self._postings.get(t, ())) for t in terms)
+        if predicate.op != "neq":
+            return matches
+        return len(self._entries) - matches if terms else 0
 
     def lookup(self, predicate: Predicate) -> set[str]:
         """Union of the postings (``neq``: every indexed key with a different value)."""
