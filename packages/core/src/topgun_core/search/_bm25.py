@@ -18,9 +18,9 @@ The score of a document for query terms ``T`` is::
     sum over t in T of  idf(t) * tf*(k1 + 1) / (tf + k1*(1 - b + b*dl/avgdl))
     idf(t) = ln((N - df + 0.5)/(df + 0.5) + 1),   k1 = 1.2,  b = 0.75
 
-(SEMANTICS.md §9). :func:`accumulate` adds ``weight`` times that into a score dict,
-term by term in query order, walking each term's postings once with the per-query
-constants hoisted out of the loop.
+(SEMANTICS.md §9). :func:`score` sums ``weight`` times that over weighted indexes,
+walking each term's postings once with the per-query constants hoisted out of the
+loop.
 """
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol
 
-__all__ = ["K1", "B", "CombinedIndex", "Statistics", "TermIndex", "accumulate", "bm25_idf"]
+__all__ = ["K1", "B", "CombinedIndex", "Statistics", "TermIndex", "bm25_idf", "score"]
 
 K1 = 1.2
 """BM25 term-frequency saturation."""
 B = 0.75
 """BM25 document-length normalisation."""
+
+_NORM_FLAT = K1 * (1.0 - B)
 
 
 def bm25_idf(n: int, df: int) -> float:
@@ -145,38 +147,46 @@ class Statistics(Protocol):
     def has(self, term: str, doc_id: str) -> bool: ...
 
 
-def accumulate(
-    index: Statistics,
+def score(
+    sources: Sequence[tuple[Statistics, float]],
     terms: Sequence[str],
-    scores: dict[str, float],
-    weight: float = 1.0,
     only: Collection[str] | None = None,
-) -> None:
-    """Add ``weight`` times the BM25 score of ``terms`` to ``scores``, document by document.
+) -> dict[str, float]:
+    """``{doc_id: sum of weight * BM25(terms)}`` over the weighted indexes ``sources``.
 
-    With ``only``, documents outside it are skipped (phrase queries score only the
-    documents that hold the phrase).
+    Documents holding none of the terms are absent; with ``only``, documents outside
+    it are skipped too (phrase queries score only the documents holding the phrase).
+    The (index, term) postings are walked longest first — the first one with a dict
+    comprehension, twice as fast as the accumulating loop — so a document's terms
+    are summed in an order fixed by the statistics alone: equal indexes give
+    bit-identical scores.
     """
-    lengths = index.lengths
-    n = len(lengths)
-    if n == 0:
-        return
-    norm_flat = K1 * (1.0 - B)
-    norm_per_length = K1 * B * n / index.total_length  # k1*b/avgdl
-    get = scores.get
-    for term in terms:
-        posting = index.posting(term)
-        if posting is None:
+    jobs: list[tuple[Mapping[str, int], float, Mapping[str, int], float]] = []
+    for index, weight in sources:
+        lengths = index.lengths
+        n = len(lengths)
+        if n == 0:
             continue
-        factor = weight * bm25_idf(n, len(posting)) * (K1 + 1.0)
-        if only is None:
-            for doc, tf in posting.items():
+        norm_per_length = K1 * B * n / index.total_length  # k1*b/avgdl
+        for term in terms:
+            posting = index.posting(term)
+            if posting:
+                factor = weight * bm25_idf(n, len(posting)) * (K1 + 1.0)
+                jobs.append((posting, factor, lengths, norm_per_length))
+    jobs.sort(key=lambda job: -len(job[0]))
+    scores: dict[str, float] = {}
+    for posting, factor, lengths, per_length in jobs:
+        if not scores:
+            scores = {
+                doc: factor * tf / (tf + _NORM_FLAT + per_length * lengths[doc])
+                for doc, tf in posting.items()
+                if only is None or doc in only
+            }
+            continue
+        get = scores.get
+        for doc, tf in posting.items():
+            if only is None or doc in only:
                 scores[doc] = get(doc, 0.0) + factor * tf / (
-                    tf + norm_flat + norm_per_length * lengths[doc]
+                    tf + _NORM_FLAT + per_length * lengths[doc]
                 )
-        else:
-            for doc, tf in posting.items():
-                if doc in only:
-                    scores[doc] = get(doc, 0.0) + factor * tf / (
-                        tf + norm_flat + norm_per_length * lengths[doc]
-                    )
+    return scores

@@ -43,7 +43,7 @@ from typing import Literal, TypeAlias, assert_never
 
 from sortedcontainers import SortedList
 
-from topgun_core.search._bm25 import CombinedIndex, Statistics, TermIndex, accumulate
+from topgun_core.search._bm25 import CombinedIndex, Statistics, TermIndex, score
 from topgun_core.search._hits import SearchHit
 from topgun_core.search._match import distinct, field_text, joined, prefix_forms
 from topgun_core.search._tokenize import tokenize
@@ -65,14 +65,14 @@ def _rank_key(item: tuple[str, float]) -> tuple[float, str]:
 
 def _top(scores: dict[str, float], limit: int | None, min_score: float) -> list[tuple[str, float]]:
     """The best ``limit`` (doc, score) pairs at or above ``min_score``, in rank order."""
-    if min_score > 0.0:
-        ranked = [item for item in scores.items() if item[1] >= min_score]
+    floor = min_score
+    if limit is not None and limit < len(scores):
+        # Keep everything tied with the limit-th score, so ties break by id, not luck.
+        floor = max(floor, heapq.nlargest(limit, scores.values())[-1])
+    if floor > 0.0:  # every score is > 0
+        ranked = [(doc, value) for doc, value in scores.items() if value >= floor]
     else:
         ranked = list(scores.items())
-    if limit is not None and limit < len(ranked):
-        # Keep everything tied with the limit-th score, so ties break by id, not luck.
-        kth = heapq.nlargest(limit, [score for _, score in ranked])[-1]
-        ranked = [item for item in ranked if item[1] >= kth]
     ranked.sort(key=_rank_key)
     return ranked if limit is None else ranked[:limit]
 
@@ -308,9 +308,7 @@ class FullTextIndex:
         _check_options(limit, min_score)
         if not terms or limit == 0:
             return []
-        scores: dict[str, float] = {}
-        for index, weight in scorers:
-            accumulate(index, terms, scores, weight, only)
+        scores = score(scorers, terms, only)
         return [
             SearchHit(doc_id, score, _matched(doc_id, terms, scorers))
             for doc_id, score in _top(scores, limit, min_score)
