@@ -85,19 +85,26 @@ async def test_a_rejected_write_raises_and_leaves_the_op_log(fake_server):
         assert any(isinstance(e, WriteRejected) for e in errors)
 
 
-async def test_a_retryable_rejection_keeps_the_op_for_the_next_connection(fake_server):
-    busy = {"on": True}
-    fake_server.reject = lambda op: (503, "busy") if busy["on"] else None
-    async with TopGunClient(fake_server.url, token="t") as client:
-        client.get_map("m").set("k", 1)
-        await fake_server.wait_for(lambda: "OP_BATCH" in fake_server.types())
-        await client.flush_local()
-        assert client.pending_ops == 1
-        busy["on"] = False
-        await client.go_offline()
-        client.go_online()
+async def test_a_retryable_rejection_is_sent_again_after_a_delay(fake_server):
+    refusals = {"left": 3}
+
+    def busy(op):
+        if refusals["left"] > 0:
+            refusals["left"] -= 1
+            return (429, "slow down")
+        return None
+
+    fake_server.reject = busy
+    errors = []
+    settings = ClientSettings(backoff_initial_ms=5, backoff_max_ms=20)
+    async with TopGunClient(fake_server.url, token="t", settings=settings) as client:
+        client.on_error(errors.append)
+        result = await client.get_map("m").write("k", 1, timeout=TIMEOUT_S)
+        assert result.success
         await client.flush(timeout=TIMEOUT_S)
     assert fake_server.lww("m").get("k") == 1
+    assert sum(m["type"] == "OP_BATCH" for m in fake_server.received) == 4
+    assert errors == []  # retryable refusals are not errors
 
 
 async def test_no_ack_means_a_timeout_and_the_write_stays_queued(fake_server):

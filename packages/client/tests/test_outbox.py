@@ -86,10 +86,9 @@ def test_an_ack_without_results_settles_everything_through_last_id():
     assert outcome.trim_through == 3
 
 
-def test_final_rejection_is_trimmed_and_retryable_one_is_kept_for_the_next_connection():
+def test_final_rejection_is_trimmed_and_a_retryable_one_is_sent_again():
     window = OpWindow(10, 100)
-    log = Log(3)
-    _send_all(window, log)
+    _send_all(window, Log(3))
     final = window.rejected({"opId": 1, "reason": "denied", "code": 403})
     assert final.failed[0].code == 403
     assert not final.failed[0].retryable
@@ -97,9 +96,33 @@ def test_final_rejection_is_trimmed_and_retryable_one_is_kept_for_the_next_conne
     retry = window.rejected({"opId": 2, "reason": "busy", "code": 503})
     assert retry.failed[0].retryable
     assert retry.trim_through is None
-    assert window.acked(_ack(3)).trim_through is None  # blocked behind the retryable op
-    window.reset()  # reconnect: the log (still holding 2 and 3) is sent again
-    log.entries = [e for e in log.entries if e.id > 1]
+    assert window.rejected({"opId": 2, "reason": "busy", "code": 503}).failed == []  # once
+    assert window.acked(_ack(3)).trim_through is None  # blocked behind the op to retry
+    assert window.has_retries
+    again = window.retry_batch()
+    assert [op["id"] for op in again["payload"]["ops"]] == [2]
+    assert not window.has_retries
+    assert window.acked(_ack(2)).trim_through == 3
+
+
+def test_retries_go_out_in_bounded_batches():
+    window = OpWindow(10, 100)
+    _send_all(window, Log(25))
+    for op_id in range(1, 26):
+        window.rejected({"opId": op_id, "reason": "slow down", "code": 429})
+    sizes = []
+    while window.has_retries:
+        sizes.append(len(window.retry_batch()["payload"]["ops"]))
+    assert sizes == [10, 10, 5]
+
+
+def test_a_reconnect_resends_everything_unfinished():
+    window = OpWindow(10, 100)
+    log = Log(3)
+    _send_all(window, log)
+    window.acked(_ack(1))
+    window.reset()
+    log.entries = [e for e in log.entries if e.id > 1]  # trimmed
     resent = _send_all(window, log)
     assert [op["id"] for op in resent[0]["payload"]["ops"]] == [2, 3]
 

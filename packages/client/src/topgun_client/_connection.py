@@ -137,6 +137,8 @@ class Connector:
             )
         self._ws = ws
         async with ws:
+            if not self._online.is_set():
+                return  # went offline while connecting
             self._to(ConnectionState.AUTHENTICATING)
             self._rt.engine.connected()
             session = _Session(self._rt, ws, self._backoff, self._tokens)
@@ -167,6 +169,8 @@ class _Session:
         self._tokens = tokens
         self._outbound: asyncio.Queue[bytes] = asyncio.Queue(rt.settings.outbound_frames_max)
         self._authenticated = asyncio.Event()
+        settings = rt.settings
+        self._retry_backoff = Backoff(settings.backoff_initial_ms, settings.backoff_max_ms)
         self._last_frame = asyncio.get_running_loop().time()
 
     async def run(self) -> None:
@@ -204,6 +208,11 @@ class _Session:
         await self._authenticated.wait()
         while True:
             await self.apply(rt.engine.start_new_walks())
+            if rt.engine.window.has_retries:
+                # Refused as busy (429/503): wait, growing with each refusal in a row.
+                await asyncio.sleep(self._retry_backoff.next_delay_ms() / 1000)
+                await self.apply(rt.engine.retry_ops())
+                continue
             request = rt.engine.want_ops()
             if request is None:
                 await rt.ops_ready.wait()
@@ -242,6 +251,8 @@ class _Session:
         self._handshake(out)
         for message in out.sends:
             await self._outbound.put(encode(message))
+        if out.done:
+            self._retry_backoff.reset()
         for result in out.done:
             rt.acks.resolve(result)
         for failure in out.failed:

@@ -106,6 +106,14 @@ class ClientEngine:
         for name in self._replica.kinds():
             self.walks.start(name, self.last_sync.get(name), out)
 
+    def retry_ops(self) -> Effects:
+        """Send again the ops refused with a retryable code (the shell waits first)."""
+        out = Effects()
+        batch = self.window.retry_batch()
+        if batch is not None:
+            out.sends.append(batch)
+        return out
+
     def start_new_walks(self) -> Effects:
         """Start the sync of maps created since this connection began syncing."""
         out = Effects()

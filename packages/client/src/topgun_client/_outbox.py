@@ -11,7 +11,9 @@ by integer id. An id that is not in flight — acknowledged already, or from an 
 connection — is ignored, so a batch acknowledged twice is applied once. Ops finish
 in any order; the op log is trimmed through the longest finished prefix of the
 window (:attr:`AckOutcome.trim_through`). A rejection with a retryable code
-(429, 503) leaves its op in the log: it is sent again on the next connection.
+(429, 503) keeps its op in flight and queues it for :meth:`OpWindow.retry_batch`,
+which the shell sends after a backoff delay; the bodies of in-flight ops are kept
+for that (bounded by the window).
 """
 
 from __future__ import annotations
@@ -67,10 +69,12 @@ class OpWindow:
 
     __slots__ = (
         "_appended",
+        "_bodies",
         "_cursor",
         "_inflight",
         "_more",
         "_read_pending",
+        "_retry",
         "batch_ops_max",
         "batch_ops_peak",
         "batches_sent",
@@ -90,7 +94,9 @@ class OpWindow:
     def reset(self) -> None:
         """A new connection: nothing is in flight, the whole log is to be sent again."""
         self._cursor = 0
-        self._inflight: dict[int, bool | None] = {}  # id -> done (None: retry next connection)
+        self._inflight: dict[int, bool] = {}  # id -> finished
+        self._bodies: dict[int, ClientOp] = {}  # unfinished ops, for a retry
+        self._retry: list[int] = []
         self._more = True
         self._read_pending = False
 
@@ -141,6 +147,7 @@ class OpWindow:
                 self._inflight[entry.id] = True
                 continue
             self._inflight[entry.id] = False
+            self._bodies[entry.id] = ops[-1]
         self.inflight_peak = max(self.inflight_peak, len(self._inflight))
         trim = self._trim() if errors else None
         if not ops:
@@ -156,15 +163,15 @@ class OpWindow:
         if not results:
             level = payload["achievedLevel"]
             last = payload["lastId"]
-            ids = [i for i, done in self._inflight.items() if i <= last and done is False]
+            ids = [i for i, done in self._inflight.items() if i <= last and not done]
             for op_id in ids:
-                self._inflight[op_id] = True
+                self._finish(op_id)
                 outcome.done.append(WriteResult(op_id, level))
         for result in results:
             op_id = result["opId"]
-            if self._inflight.get(op_id, True) is not False:
+            if self._inflight.get(op_id, True):
                 continue  # not in flight here: a duplicate or stale ack
-            self._inflight[op_id] = True
+            self._finish(op_id)
             if result["success"]:
                 outcome.done.append(WriteResult(op_id, result["achievedLevel"]))
             else:
@@ -177,24 +184,42 @@ class OpWindow:
         """Settle an ``OP_REJECTED``: final unless its code is retryable."""
         outcome = AckOutcome()
         op_id = payload["opId"]
-        if self._inflight.get(op_id, True) is not False:
+        if self._inflight.get(op_id, True) or op_id in self._retry:
             return outcome
         error = WriteRejected(op_id, payload["code"], payload["reason"])
         if payload["code"] in RETRYABLE_CODES:
             error.retryable = True
-            self._inflight[op_id] = None  # keep in the log; resent on the next connection
+            self._retry.append(op_id)  # still in flight: sent again by retry_batch()
         else:
-            self._inflight[op_id] = True
+            self._finish(op_id)
         outcome.failed.append(error)
         outcome.trim_through = self._trim()
         return outcome
+
+    @property
+    def has_retries(self) -> bool:
+        """Ops refused with a retryable code wait to be sent again."""
+        return bool(self._retry)
+
+    def retry_batch(self) -> OpBatchMessage | None:
+        """An ``OP_BATCH`` of the ops refused with a retryable code (sent after a delay)."""
+        ids = [i for i in self._retry if i in self._bodies]
+        now, self._retry = ids[: self.batch_ops_max], ids[self.batch_ops_max :]
+        if not now:
+            return None
+        self.batches_sent += 1
+        return {"type": "OP_BATCH", "payload": {"ops": [self._bodies[i] for i in now]}}
+
+    def _finish(self, op_id: int) -> None:
+        self._inflight[op_id] = True
+        self._bodies.pop(op_id, None)
 
     def _trim(self) -> int | None:
         through = None
         inflight = self._inflight
         while inflight:
             first = next(iter(inflight))
-            if inflight[first] is not True:
+            if not inflight[first]:
                 break
             del inflight[first]
             through = first
