@@ -20,7 +20,7 @@ class WriteRejected(TopGunError):
     text and ``achieved_level`` how far the write got (``None`` for a rejection,
     which applied nothing). A rejected op is removed from the op log: resending it
     cannot succeed. Retryable rejections (429, 503) are not raised here; the op stays
-    queued and is sent again on the next connection.
+    queued and is sent again after a growing delay.
     """
 
     def __init__(
