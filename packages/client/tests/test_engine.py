@@ -316,3 +316,22 @@ def test_pong_server_time_never_reaches_the_clock(engine, replica):
     before = replica.hlc.last
     engine.receive_frame(encode({"type": "PONG", "timestamp": 1, "serverTime": NOW + 10**9}))
     assert replica.hlc.last == before
+
+
+def test_an_error_naming_a_map_ends_its_sync_without_a_bookmark(engine, replica):
+    replica.lww("secret")
+    replica.lww("open")
+    start(engine)
+    error = {"code": 403, "message": "READ on 'secret' is not allowed",
+             "details": {"mapName": "secret"}}  # fmt: skip
+    out = engine.receive_frame(encode({"type": "ERROR", "payload": error}))
+    assert out.errors[0].code == 403
+    assert not engine.synced  # "open" still syncing
+    root = {
+        "mapName": "open",
+        "rootHash": 0,
+        "timestamp": {"millis": NOW, "counter": 0, "nodeId": "s"},
+    }
+    engine.receive_frame(encode({"type": "SYNC_RESP_ROOT", "payload": root}))
+    assert engine.synced
+    assert "secret" not in engine.last_sync

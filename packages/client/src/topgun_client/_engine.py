@@ -32,6 +32,7 @@ from topgun_core.or_map import ORMap, ORRecord
 from topgun_core.protocol import (
     PROTOCOL_VERSION,
     AuthMessage,
+    ErrorPayload,
     ORMapEntry,
     ServerEvent,
     ServerMessage,
@@ -192,9 +193,7 @@ class ClientEngine:
                 self._replica.prune(Timestamp.from_wire(message["payload"]["olderThan"]))
                 out.stored = True
             case "ERROR":
-                out.errors.append(
-                    ServerError(message["payload"]["code"], message["payload"]["message"])
-                )
+                self._error(message["payload"], out)
             case "MERGE_REJECTED":
                 text = f"map {message['mapName']!r} key {message['key']!r}: {message['reason']}"
                 out.errors.append(ServerError(409, f"merge rejected: {text}"))
@@ -214,6 +213,14 @@ class ClientEngine:
                 _log.debug("ignoring %s: not used by this client", message["type"])
             case _:
                 assert_never(message["type"])
+
+    def _error(self, payload: ErrorPayload, out: Effects) -> None:
+        out.errors.append(ServerError(payload["code"], payload["message"]))
+        # An ERROR whose details name a map we are syncing ends that walk (refused sync).
+        details = payload.get("details")
+        name = details.get("mapName") if isinstance(details, dict) else None
+        if isinstance(name, str) and self.walks.abandon(name):
+            _log.info("the server refused to sync map %r: %s", name, payload["message"])
 
     def _settle(self, outcome: AckOutcome, out: Effects) -> None:
         out.done.extend(outcome.done)

@@ -10,6 +10,8 @@ with its id and skipped, never sent and never a crash.
 
 from __future__ import annotations
 
+import copy
+
 from topgun_core.errors import ProtocolError, StorageError
 from topgun_core.protocol import ClientOp, ClientOpMessage, decode_client, encode
 from topgun_core.storage import OpLogEntry
@@ -19,11 +21,10 @@ __all__ = ["decode_entry", "encode_op"]
 
 def encode_op(op: ClientOp) -> bytes:
     """The op-log payload of ``op`` (its ``id`` is ignored: the store assigns one)."""
-    stored = dict(op)
+    stored = copy.copy(op)
     stored["id"] = 0
-    message = {"type": "CLIENT_OP", "payload": stored}
-    # The dict is the op with a zero id: still a ClientOp; encode only packs it.
-    return encode(message)  # type: ignore[arg-type]
+    message: ClientOpMessage = {"type": "CLIENT_OP", "payload": stored}
+    return encode(message)
 
 
 def decode_entry(entry: OpLogEntry) -> ClientOp:

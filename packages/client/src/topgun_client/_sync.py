@@ -29,6 +29,7 @@ from topgun_core.or_map import ORMap, ORRecord, entry_hash
 from topgun_core.protocol import (
     ORMapEntry,
     ORMapLeafPayload,
+    ORMapSyncInitMessage,
     SyncBucketsPayload,
     SyncLeafPayload,
     SyncRootPayload,
@@ -79,7 +80,7 @@ class SyncWalks:
                 )
             return
         self._walks[name] = _Walk("or")
-        init: dict[str, object] = {
+        init: ORMapSyncInitMessage = {
             "type": "ORMAP_SYNC_INIT",
             "mapName": name,
             "rootHash": target.merkle.root_hash,
@@ -87,7 +88,18 @@ class SyncWalks:
         }
         if last_sync_ms is not None:
             init["lastSyncTimestamp"] = last_sync_ms
-        out.sends.append(init)  # type: ignore[arg-type]  # an ORMapSyncInitMessage
+        out.sends.append(init)
+
+    def abandon(self, name: str) -> bool:
+        """The server refused this map's sync (an ``ERROR`` naming it): stop waiting for it.
+
+        The map's ``lastSyncTimestamp`` is not advanced; the next connection tries again.
+        """
+        walk = self._walks.get(name)
+        if walk is None or not walk.outstanding:
+            return False
+        walk.outstanding.clear()
+        return True
 
     def _walk(self, name: str, kind: str) -> tuple[_Walk, LWWMap | ORMap] | None:
         walk = self._walks.get(name)
