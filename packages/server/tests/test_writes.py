@@ -64,8 +64,11 @@ async def test_persisted_and_replicated_wait_for_storage(flaky_storage) -> None:
         client = await _client(server)
         flaky_storage.gate.clear()
         flaky_storage.write_waiting.clear()
-        await _batch(client, [put(1, "m", "a", 1), put(2, "m", "b", 2, write_concern="MEMORY")],
-                     writeConcern="PERSISTED")  # fmt: skip
+        await _batch(
+            client,
+            [put(1, "m", "a", 1), put(2, "m", "b", 2, write_concern="MEMORY")],
+            writeConcern="PERSISTED",
+        )
         immediate = await client.expect("OP_ACK")
         assert immediate["payload"]["results"] == [
             {"opId": 2, "success": True, "achievedLevel": "APPLIED"}
@@ -212,10 +215,14 @@ async def test_or_map_writes(server) -> None:
 
 async def test_permission_per_op(tmp_path: Path) -> None:
     policies = tmp_path / "policies.json"
-    policies.write_text(json.dumps([
-        {"role": "USER", "pattern": "public", "actions": ["READ", "PUT"]},
-        {"role": "USER", "pattern": "notes/{userId}/*", "actions": ["ALL"]},
-    ]))  # fmt: skip
+    policies.write_text(
+        json.dumps(
+            [
+                {"role": "USER", "pattern": "public", "actions": ["READ", "PUT"]},
+                {"role": "USER", "pattern": "notes/{userId}/*", "actions": ["ALL"]},
+            ]
+        )
+    )
     async with running_server(policies_file=policies) as server:
         client = await _client(server, "alice")
         ops = [

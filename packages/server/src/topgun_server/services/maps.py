@@ -129,6 +129,7 @@ class Maps:
         self._has_pending = has_pending_writes
         self._kinds: dict[str, MapKind] = {}
         self._slots: OrderedDict[str, MapSlot] = OrderedDict()  # LRU order: oldest first
+        self._total_bytes = 0  # kept incrementally: the write path must not sum every map
         self.on_loaded: Callable[[MapSlot], None] | None = None
         """Called once a map is READY after a load (GC prunes what is past the horizon)."""
 
@@ -151,7 +152,7 @@ class Maps:
 
     def total_bytes(self) -> int:
         """Estimated memory of every loaded map."""
-        return sum(slot.estimated_bytes for slot in self._slots.values())
+        return self._total_bytes
 
     def check_kind(self, name: str, kind: MapKind) -> None:
         """Raise ``ConflictError`` when ``name`` is a map of the other kind."""
@@ -183,6 +184,7 @@ class Maps:
         else:
             self._kinds[name] = kind
             self._install(slot, [], None)
+            self.evict_if_needed(keep=name)
         self._metrics.maps_loaded.set(len(self._slots))
         return slot
 
@@ -194,18 +196,26 @@ class Maps:
             else:
                 snapshot = await self._storage.load_or(slot.name)
                 self._install(slot, snapshot.records, snapshot.tombstones)
-        except TopGunError as exc:
-            _log.error("loading map %r failed: %s", slot.name, exc)
-            slot.error = exc if isinstance(exc, StorageError) else StorageError(exc.message)
-            slot.move(MapState.FAILED)
-            if self._slots.get(slot.name) is slot:
-                del self._slots[slot.name]
-            slot.ready.set()
+        except Exception as exc:  # noqa: BLE001 - a failed load must fail its waiters, not the server
+            if isinstance(exc, TopGunError):
+                _log.error("loading map %r failed: %s", slot.name, exc)
+                safe = exc if isinstance(exc, StorageError) else StorageError(exc.message)
+            else:
+                _log.exception("loading map %r failed", slot.name)
+                safe = StorageError("internal error while loading")
+            self._fail(slot, safe)
             return
         self._metrics.map_loads.inc()
         if self.on_loaded is not None:
             self.on_loaded(slot)
         self.evict_if_needed(keep=slot.name)
+
+    def _fail(self, slot: MapSlot, error: StorageError) -> None:
+        slot.error = error
+        slot.move(MapState.FAILED)
+        if self._slots.get(slot.name) is slot:
+            del self._slots[slot.name]
+        slot.ready.set()
 
     def _install(
         self,
@@ -232,25 +242,31 @@ class Maps:
                 size += estimate_record_bytes(key, orec.value)
             slot.ormap = ormap
         slot.estimated_bytes = size
+        if self._slots.get(slot.name) is slot:
+            self._total_bytes += size
         slot.move(MapState.READY)
         slot.ready.set()
         self._update_gauges()
 
     def grow(self, slot: MapSlot, key: str, value: JsonValue) -> None:
         """Account for a record written to ``slot`` (new or replacing: estimates stay rough)."""
-        slot.estimated_bytes += estimate_record_bytes(key, value)
+        size = estimate_record_bytes(key, value)
+        slot.estimated_bytes += size
+        if self._slots.get(slot.name) is slot:
+            self._total_bytes += size
+            if self._total_bytes > self.memory_bytes_max:
+                self.evict_if_needed(keep=slot.name)
 
     def evict_if_needed(self, keep: str | None = None) -> list[str]:
         """Evict idle maps, least recently used first, until under the ceiling."""
         evicted: list[str] = []
-        total = self.total_bytes()
         for name, slot in list(self._slots.items()):
-            if total <= self.memory_bytes_max:
+            if self._total_bytes <= self.memory_bytes_max:
                 break
             if name == keep or slot.state is not MapState.READY or self._has_pending(name):
                 continue
             del self._slots[name]
-            total -= slot.estimated_bytes
+            self._total_bytes -= slot.estimated_bytes
             evicted.append(name)
             self._metrics.map_evictions.inc()
             _log.info(

@@ -267,7 +267,13 @@ class PersistenceQueue:
 
     async def _apply(self, batch: WriteBatch) -> None:
         started = time.perf_counter()
-        await self._storage.apply(batch)
+        try:
+            await self._storage.apply(batch)
+        except StorageError:
+            raise
+        except Exception as exc:
+            _log.exception("storage adapter failed unexpectedly")
+            raise StorageError("internal storage error") from exc
         self._metrics.persistence_flush_seconds.observe(time.perf_counter() - started)
         self._metrics.persistence_batches.inc()
 

@@ -17,7 +17,7 @@ from topgun_server.auth.tokens import mint_token
 from topgun_server.runner import TopGunServer, bind, uvicorn_config
 from topgun_server.settings import ServerSettings
 
-__all__ = ["RunningServer", "running_server", "settings_for_tests"]
+__all__ = ["RunningServer", "http_get", "running_server", "settings_for_tests"]
 
 START_TIMEOUT_S = 30.0
 _POLL_S = 0.005
@@ -55,6 +55,10 @@ class RunningServer:
         """The HTTP base URL (no trailing slash)."""
         return f"http://{self.host}:{self.port}"
 
+    async def get(self, path: str, token: str | None = None) -> tuple[int, bytes]:
+        """``GET path`` over a fresh HTTP/1.1 connection: ``(status, body)``."""
+        return await http_get(self.host, self.port, path, token)
+
     def token(
         self, sub: str = "alice", roles: Sequence[str] = ("USER",), *, ttl_s: int | None = 3600
     ) -> str:
@@ -70,6 +74,36 @@ class RunningServer:
             issuer=self.settings.jwt_issuer,
             audience=self.settings.jwt_audience,
         )
+
+
+async def http_get(host: str, port: int, path: str, token: str | None = None) -> tuple[int, bytes]:
+    """A minimal HTTP GET (no client library needed): ``(status, body)``."""
+    reader, writer = await asyncio.open_connection(host, port)
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
+    writer.write(request.encode("ascii"))
+    try:
+        response = await reader.read()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    head, _, body = response.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    if b"transfer-encoding: chunked" in head.lower():
+        body = _unchunk(body)
+    return status, body
+
+
+def _unchunk(data: bytes) -> bytes:
+    out = bytearray()
+    while data:
+        size_line, _, rest = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        data = rest[size + 2 :]
+    return bytes(out)
 
 
 class _QuietServer(TopGunServer):
