@@ -227,3 +227,24 @@ async def test_a_100k_offline_queue_syncs_in_bounded_batches(tmp_path):
             assert fresh.get_map("big").root_hash == root
         finally:
             await fresh.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TimeoutError,
+    reason="server: an ERROR answering SYNC_INIT carries no details.mapName, so the "
+    "client cannot tell which map's sync was refused and stays SYNCING",
+)
+async def test_a_map_the_user_may_not_read_does_not_block_the_others(tmp_path):
+    policies = tmp_path / "policies.json"
+    policies.write_text('[{"role": "USER", "pattern": "open*", "actions": ["ALL"]}]')
+    async with running_server(policies_file=policies) as server:
+        errors = []
+        async with TopGunClient(server.ws_url, token=server.token()) as client:
+            client.on_error(errors.append)
+            client.get_map("open").set("k", 1)
+            client.get_map("secret")
+            try:
+                await client.wait_for_state(ConnectionState.CONNECTED, timeout=3)
+            finally:
+                assert any(getattr(e, "code", None) == 403 for e in errors)
