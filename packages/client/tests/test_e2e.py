@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import textwrap
 import time
@@ -248,3 +249,37 @@ async def test_a_map_the_user_may_not_read_does_not_block_the_others(tmp_path):
                 await client.wait_for_state(ConnectionState.CONNECTED, timeout=3)
             finally:
                 assert any(getattr(e, "code", None) == 403 for e in errors)
+
+
+async def test_the_client_rides_out_a_server_restart(tmp_path):
+    from topgun_adapters import SQLiteStorage
+
+    delays = []
+
+    async def quick_sleep(seconds: float) -> None:
+        delays.append(seconds)
+        await asyncio.sleep(0.01)
+
+    store = SQLiteStorage(tmp_path / "server.db")
+    async with contextlib.AsyncExitStack() as stack:
+        async with running_server(adapter=store) as server:
+            port, token = server.port, server.token()
+            client = TopGunClient(server.ws_url, token=token, store=tmp_path / "c.db",
+                                  sleep=quick_sleep)  # fmt: skip
+            await stack.enter_async_context(client)
+            users = client.get_map("users")
+            users.set("before", 1)
+            await client.flush(timeout=TIMEOUT_S)
+        await client.wait_for_state(ConnectionState.BACKOFF, timeout=TIMEOUT_S)
+        users.set("while-down", 2)  # local writes go on
+        restarted = SQLiteStorage(tmp_path / "server.db")
+        async with running_server(server.settings, adapter=restarted, port=port):
+            await client.wait_for_state(ConnectionState.CONNECTED, timeout=TIMEOUT_S)
+            await client.flush(timeout=TIMEOUT_S)
+            fresh = await _server_view(server.ws_url, token, ["users"], [])
+            try:
+                assert fresh.get_map("users").get("before") == 1
+                assert fresh.get_map("users").get("while-down") == 2
+            finally:
+                await fresh.close()
+    assert delays  # it backed off between attempts
