@@ -233,3 +233,22 @@ async def test_an_overloaded_close_sets_the_reconnect_delay(fake_server):
         async with asyncio.timeout(TIMEOUT_S):
             await sleep.called.wait()
     assert 2.5 <= sleep.delays[0] <= 2.75
+
+
+async def test_an_encrypted_store_keeps_data_sealed_at_rest(fake_server, tmp_path):
+    from topgun_adapters import EncryptedStorage, SQLiteStorage
+
+    key = bytes(range(32))
+    path = tmp_path / "sealed.db"
+
+    def sealed() -> EncryptedStorage:
+        return EncryptedStorage(SQLiteStorage(path), key=key)
+
+    async with TopGunClient(fake_server.url, token="t", store=sealed(), online=False) as client:
+        client.get_map("notes").set("n1", "the launch code is 0000")
+        await client.flush_local()
+    assert b"launch code" not in path.read_bytes()
+    async with TopGunClient(fake_server.url, token="t", store=sealed()) as client:
+        assert client.get_map("notes").get("n1") == "the launch code is 0000"
+        await client.flush(timeout=TIMEOUT_S)
+    assert fake_server.lww("notes").get("n1") == "the launch code is 0000"
