@@ -20,6 +20,7 @@ import time
 
 import pytest
 
+from topgun_adapters import SQLiteStorage
 from topgun_client import ClientSettings, ConnectionState, TopGunClient
 from topgun_core.testing import FakeClock
 from topgun_server.testing import running_server
@@ -252,8 +253,6 @@ async def test_a_map_the_user_may_not_read_does_not_block_the_others(tmp_path):
 
 
 async def test_the_client_rides_out_a_server_restart(tmp_path):
-    from topgun_adapters import SQLiteStorage
-
     delays = []
 
     async def quick_sleep(seconds: float) -> None:
@@ -283,3 +282,48 @@ async def test_the_client_rides_out_a_server_restart(tmp_path):
             finally:
                 await fresh.close()
     assert delays  # it backed off between attempts
+
+
+class ClearWatchingStore(SQLiteStorage):
+    """A SQLite store that remembers which maps were cleared (a sync reset)."""
+
+    def __init__(self, path) -> None:
+        super().__init__(path)
+        self.cleared: list[str] = []
+
+    async def clear_map(self, map_name: str) -> None:
+        self.cleared.append(map_name)
+        await super().clear_map(map_name)
+
+
+async def _eventually(predicate, timeout: float = TIMEOUT_S) -> None:
+    """Poll ``predicate`` until it holds (for effects of the server's GC timer)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def test_gc_prunes_client_tombstones_and_a_stale_client_resets(tmp_path):
+    async with running_server(gc_interval_ms=20, gc_tombstone_age_ms=50) as server:
+        token = server.token()
+        store = tmp_path / "gc.db"
+        async with TopGunClient(server.ws_url, token=token, store=store) as client:
+            users = client.get_map("users")
+            users.set("kept", 1)
+            users.set("gone", 2)
+            users.remove("gone")
+            await client.wait_for_state(ConnectionState.CONNECTED, timeout=TIMEOUT_S)
+            await client.flush(timeout=TIMEOUT_S)
+            assert users.record("gone").value is None  # a tombstone, for now
+            await _eventually(lambda: users.record("gone") is None)  # GC_PRUNE reached us
+            await client.go_offline()
+        # Reopened later: its last sync is older than the GC horizon, so the server
+        # answers SYNC_RESET_REQUIRED; the client clears the map and syncs from scratch.
+        watched = ClearWatchingStore(store)
+        async with TopGunClient(server.ws_url, token=token, store=watched) as client:
+            users = client.get_map("users")
+            await client.wait_for_state(ConnectionState.CONNECTED, timeout=TIMEOUT_S)
+            await client.flush_local()
+            assert watched.cleared == ["users"]
+            assert dict(users.items()) == {"kept": 1}
+            assert users.record("gone") is None
