@@ -144,23 +144,49 @@ def test_registry_routes_only_to_queries_that_can_change() -> None:
         "u2": {"team": "blue", "age": 50, "name": "bob"},
     }
     registry = LiveQueryRegistry()
-    registry.subscribe("red", QuerySpec(P.eq("team", "red")), records)
-    registry.subscribe("old", QuerySpec(P.gt("age", 40)), records)
+    registry.subscribe("red", QuerySpec(P.eq("team", "red")), records)  # equality anchor
+    registry.subscribe("old", QuerySpec(P.gt("age", 40)), records)  # range anchor
     registry.subscribe("named", QuerySpec(P.like("name", "a%") & P.gt("age", 0)), records)
-    registry.subscribe("all", QuerySpec(), records)
+    registry.subscribe("bees", QuerySpec(P.like("name", "b%")), records)  # attribute routed
+    registry.subscribe("all", QuerySpec(), records)  # no attributes: every write
     # An edit of a field nobody filters on reaches the holders of the key only.
-    assert registry.affected("u2", records["u2"], {**records["u2"], "note": "x"}) == {"old", "all"}
+    note = {**records["u2"], "note": "x"}
+    assert registry.affected("u2", records["u2"], note) == {"old", "bees", "all"}
     # A value with team=red reaches the anchored query through the hash route.
     moved = {"team": "red", "age": 50, "name": "bob"}
-    assert registry.affected("u2", records["u2"], moved) == {"red", "old", "all"}
-    # An age change reaches the attribute-routed queries, not the anchored one.
-    older = {"team": "blue", "age": 60, "name": "bob"}
-    assert registry.affected("u2", records["u2"], older) == {"old", "named", "all"}
-    # An insert reaches every unanchored query and the matching anchor.
+    assert registry.affected("u2", records["u2"], moved) == {"red", "old", "bees", "all"}
+    # An age change reaches the range queries whose interval holds the new age.
+    younger = {"team": "blue", "age": 20, "name": "bob"}
+    assert registry.affected("u2", records["u2"], younger) == {"old", "named", "bees", "all"}
+    # An insert reaches the unanchored queries, the matching anchors and ranges.
     fresh = {"team": "green", "age": 1, "name": "cy"}
-    assert registry.affected("u3", None, fresh) == {"old", "named", "all"}
+    assert registry.affected("u3", None, fresh) == {"named", "bees", "all"}
+    unnamed = {"team": "green", "age": "n/a"}
+    assert registry.affected("u3", None, unnamed) == {"bees", "all"}
     # A delete reaches the holders only.
     assert registry.affected("u1", records["u1"], None) == {"red", "named", "all"}
+
+
+def test_range_routing_handles_open_empty_and_string_ranges() -> None:
+    registry = LiveQueryRegistry()
+    registry.subscribe("low", QuerySpec(P.lte("v", 10)), {})
+    registry.subscribe("mid", QuerySpec(P.between("v", 5, 7)), {})
+    registry.subscribe("empty", QuerySpec(P.between("v", 7, 5)), {})
+    registry.subscribe("words", QuerySpec(P.gte("v", "m")), {})
+    registry.subscribe("nested", QuerySpec(P.lt("a.b", 0) & P.like("c", "x%")), {})
+    assert registry.affected("k", None, {"v": 6}) == {"low", "mid"}
+    assert registry.affected("k", None, {"v": 7.0}) == {"low", "mid"}
+    assert registry.affected("k", None, {"v": 11}) == set()
+    assert registry.affected("k", None, {"v": -1e9}) == {"low"}
+    assert registry.affected("k", None, {"v": "z"}) == {"words"}
+    assert registry.affected("k", None, {"v": "a"}) == set()
+    assert registry.affected("k", None, {"v": True}) == set()
+    assert registry.affected("k", None, {"v": float("nan")}) == set()
+    assert registry.affected("k", None, {"a": {"b": -1}}) == {"nested"}
+    registry.unsubscribe("mid")
+    registry.unsubscribe("low")
+    assert registry.affected("k", None, {"v": 6}) == set()
+    assert registry.affected("k", None, {"v": "zz"}) == {"words"}
 
 
 def test_registry_apply_emits_deltas_per_query_in_id_order() -> None:

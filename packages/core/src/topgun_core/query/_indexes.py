@@ -23,7 +23,7 @@ equal to a scan's.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import ClassVar, Literal, TypeAlias
 
 from topgun_core.query._predicates import Predicate
@@ -61,6 +61,12 @@ class Index(ABC):
     @abstractmethod
     def __len__(self) -> int:
         """Records indexed (those with an indexable value at the attributes)."""
+
+    def build(self, records: Iterable[tuple[str, JsonValue]]) -> None:
+        """Index many records (an empty index only); subclasses may do it in bulk."""
+        for key, value in records:
+            if value is not None:
+                self.add(key, value)
 
     def update(self, key: str, value: JsonValue | None) -> None:
         """Re-index ``key`` with ``value`` (None: the record is gone)."""

@@ -102,12 +102,11 @@ class LiveQuery:
         self.window_size = page_size(spec, limits)
         """Rows in the window: the query's limit, or ``results_max``."""
         self._test: Matcher | None = None if spec.predicate is None else matcher(spec.predicate)
-        self._sorted: SortedList[SortKey] = SortedList()
-        self._keys: dict[str, SortKey] = {}
-        self._values: dict[str, JsonValue] = {}
         plan = plan_for(spec, source, indexes)
-        for key, value in matching_rows(spec.predicate, source, plan):
-            self._insert(key, value)
+        self._values: dict[str, JsonValue] = dict(matching_rows(spec.predicate, source, plan))
+        key_of = self.order.key
+        self._keys: dict[str, SortKey] = {k: key_of(k, v) for k, v in self._values.items()}
+        self._sorted: SortedList[SortKey] = SortedList(self._keys.values())  # one bulk sort
 
     def _insert(self, key: str, value: JsonValue) -> SortKey:
         sort_key = self.order.key(key, value)
@@ -154,6 +153,9 @@ class LiveQuery:
         return encode_cursor(self._sorted[self.window_size - 1], context)
 
     def _in_window(self, sort_key: SortKey) -> bool:
+        # Every row is in the window while the set is no larger than it: skip the bisect.
+        if len(self._sorted) <= self.window_size:
+            return True
         return self._sorted.bisect_left(sort_key) < self.window_size
 
     def _row(self, position: int, change: ChangeType) -> Delta:

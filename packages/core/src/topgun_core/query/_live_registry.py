@@ -15,6 +15,10 @@ Queries with an *equality anchor* — an ``eq`` or ``in`` at the root or directl
 under a root ``and`` — skip the attribute table: ``new`` can only match if it has
 one of the anchor's values, so they are found by a hash lookup
 (attribute, value) → query ids on ``new``, however many such queries there are.
+Likewise queries with a *range anchor* (``gt gte lt lte between`` in the same
+places) are found by a stabbing lookup of ``new``'s value in an interval index
+(``_intervals``) per attribute. Anchored hits are then kept only if the write
+changed an attribute the query reads, as in (2).
 Queries without attributes (no predicate, empty ``and``) see every write.
 Everything else the write touches is left alone, which is what makes a thousand
 subscriptions cheap.
@@ -33,6 +37,7 @@ from typing import TypeVar
 from topgun_core.errors import ConflictError, LimitExceeded
 from topgun_core.protocol import Query
 from topgun_core.query._execute import DEFAULT_QUERY_LIMITS, Source
+from topgun_core.query._intervals import IntervalIndex, RangeAnchor, range_anchor
 from topgun_core.query._limits import QueryLimits
 from topgun_core.query._live import Delta, LiveQuery
 from topgun_core.query._predicates import Predicate
@@ -84,6 +89,9 @@ class LiveQueryRegistry:
         "_everything",
         "_holders",
         "_queries",
+        "_range_getters",
+        "_ranges",
+        "_reads",
         "limits",
     )
 
@@ -95,6 +103,9 @@ class LiveQueryRegistry:
         self._anchor_getters: dict[str, tuple[Getter, int]] = {}
         self._by_attribute: dict[str, set[str]] = {}
         self._everything: set[str] = set()
+        self._ranges: dict[str, IntervalIndex] = {}
+        self._range_getters: dict[str, Getter] = {}
+        self._reads: dict[str, frozenset[str]] = {}
 
     def __len__(self) -> int:
         return len(self._queries)
@@ -147,20 +158,25 @@ class LiveQueryRegistry:
         return True
 
     def _route(self, query_id: str, predicate: Predicate | None, *, add: bool) -> None:
+        reads = frozenset(map(top_attribute, predicate.attributes() if predicate else ()))
+        if add:
+            self._reads[query_id] = reads
+        else:
+            del self._reads[query_id]
         anchor = _anchor(predicate)
+        in_range = None if predicate is None else range_anchor(predicate)
         if anchor is not None:
             self._route_anchor(query_id, anchor, add=add)
-            return
-        attributes = {top_attribute(a) for a in predicate.attributes()} if predicate else set()
-        if not attributes and add:
-            self._everything.add(query_id)
-        elif not attributes:
-            self._everything.discard(query_id)
-        for attribute in attributes:
-            if add:
-                self._by_attribute.setdefault(attribute, set()).add(query_id)
-            else:
-                _discard(self._by_attribute, attribute, query_id)
+        elif in_range is not None:
+            self._route_range(query_id, in_range, add=add)
+        elif not reads:
+            (self._everything.add if add else self._everything.discard)(query_id)
+        else:
+            for attribute in reads:
+                if add:
+                    self._by_attribute.setdefault(attribute, set()).add(query_id)
+                else:
+                    _discard(self._by_attribute, attribute, query_id)
 
     def _route_anchor(self, query_id: str, anchor: _Anchor, *, add: bool) -> None:
         getter, users = self._anchor_getters.get(anchor.attribute, (None, 0))
@@ -179,6 +195,19 @@ class LiveQueryRegistry:
             else:
                 _discard(self._anchors, slot, query_id)
 
+    def _route_range(self, query_id: str, anchor: RangeAnchor, *, add: bool) -> None:
+        attribute = anchor.attribute
+        intervals = self._ranges.get(attribute)
+        if intervals is None:
+            intervals = self._ranges[attribute] = IntervalIndex()
+            self._range_getters[attribute] = compile_path(attribute)
+        if add:
+            intervals.add(query_id, anchor)
+            return
+        intervals.remove(query_id)
+        if not intervals:
+            del self._ranges[attribute], self._range_getters[attribute]
+
     def affected(
         self, key: str, old_value: JsonValue | None, new_value: JsonValue | None
     ) -> set[str]:
@@ -186,18 +215,25 @@ class LiveQueryRegistry:
         ids = set(self._holders.get(key, ()))
         if new_value is None:
             return ids
+        changed = changed_attributes(old_value, new_value)
+        anchored: set[str] = set()
         for attribute, (get, _) in self._anchor_getters.items():
             value_key = index_key(get(new_value))
             if value_key is not None:
-                ids.update(self._anchors.get((attribute, value_key), ()))
-        ids.update(self._everything)
-        changed = changed_attributes(old_value, new_value)
+                anchored.update(self._anchors.get((attribute, value_key), ()))
+        for attribute, intervals in self._ranges.items():
+            anchored.update(intervals.stab(self._range_getters[attribute](new_value)))
         if changed is None:
+            ids |= anchored
             for routed in self._by_attribute.values():
-                ids.update(routed)
+                ids |= routed
         else:
+            # A query that does not hold the key can only gain it if the write
+            # changed an attribute the query reads.
+            ids.update(q for q in anchored if not self._reads[q].isdisjoint(changed))
             for attribute in changed:
                 ids.update(self._by_attribute.get(attribute, ()))
+        ids |= self._everything
         return ids
 
     def apply(

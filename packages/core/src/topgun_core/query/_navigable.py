@@ -10,6 +10,7 @@ Adding and removing a record are O(log n).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final, TypeGuard
 
 from sortedcontainers import SortedList
@@ -84,6 +85,18 @@ class NavigableIndex(Index):
             entry = (x, key)
             self._entries[key] = entry
             self._list(x).add(entry)
+
+    def build(self, records: Iterable[tuple[str, JsonValue]]) -> None:
+        """Index many records with one sort per kind instead of one insertion each."""
+        assert not self._entries, "build() fills an empty index"
+        get = self._getters[0]
+        for key, value in records:
+            x = get(value) if value is not None else None
+            if _orderable(x):
+                self._entries[key] = (x, key)
+        entries = self._entries.values()
+        self._numbers = SortedList(e for e in entries if not isinstance(e[0], str))
+        self._strings = SortedList(e for e in entries if isinstance(e[0], str))
 
     def remove(self, key: str) -> None:
         """Forget ``key``."""

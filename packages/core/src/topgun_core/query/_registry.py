@@ -42,9 +42,7 @@ class IndexRegistry:
         existing = self._indexes.get(index.name)
         if existing is not None:
             return existing
-        for key, value in self.records.items():
-            if value is not None:
-                index.add(key, value)
+        index.build(self.records.items())
         self._indexes[index.name] = index
         return index
 

@@ -1,9 +1,13 @@
 """Multi-field sort order: one comparable key per record, ties broken by the record key.
 
-A :class:`SortOrder` turns ``(key, value)`` into a *sort key*: a tuple with one
-component per sort field followed by the record key. Comparing two sort keys is
-the whole order, so ``sorted``, ``heapq.nsmallest``, a ``SortedList`` window and a
-cursor's "strictly after" test all agree.
+A :class:`SortOrder` turns ``(key, value)`` into a *sort key*: a flat tuple with
+three slots per sort field — ``(0, rank, comparable)`` for a present value,
+``(1, 0, 0)`` for a missing one — followed by the record key. Comparing two sort
+keys is the whole order, so ``sorted``, ``heapq.nsmallest``, a ``SortedList``
+window and a cursor's "strictly after" test all agree. A descending field stores
+the negated rank and the negated number (or text wrapped to compare in reverse),
+so comparisons stay native tuple comparisons; a flat tuple compares about twice
+as fast as nested ones, which matters for live-query windows.
 
 Per field (tokens are defined in ``_values.sort_token``):
 
@@ -32,31 +36,50 @@ from topgun_core.values import JsonValue
 __all__ = ["SortKey", "SortOrder"]
 
 SortKey: TypeAlias = tuple[object, ...]
-"""``(*field components, record key)``; compare with ``<``."""
+"""``(*three slots per field, record key)``; compare with ``<``."""
 
 _PRESENT: Final = 0
-_ABSENT: Final = (1,)  # sorts after every (0, token) in both directions
+_ABSENT: Final = (1, 0, 0)  # sorts after every (0, rank, comparable) in both directions
 
 
-class _Descending:
-    """A sort token in reverse order (only ever compared with another ``_Descending``)."""
+class _Reversed(str):
+    """Text that sorts in reverse; a ``str`` so equality and hashing stay native."""
 
-    __slots__ = ("token",)
+    __slots__ = ()
 
-    def __init__(self, token: SortToken) -> None:
-        self.token = token
+    def __lt__(self, other: str) -> bool:
+        return str.__gt__(self, other)
 
-    def __lt__(self, other: _Descending) -> bool:
-        return other.token < self.token
+    def __le__(self, other: str) -> bool:
+        return str.__ge__(self, other)
 
-    def __gt__(self, other: _Descending) -> bool:
-        return other.token > self.token
+    def __gt__(self, other: str) -> bool:
+        return str.__lt__(self, other)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Descending) and other.token == self.token
+    def __ge__(self, other: str) -> bool:
+        return str.__le__(self, other)
 
-    def __hash__(self) -> int:
-        return hash(self.token)
+
+def _descending(token: SortToken) -> tuple[int, object]:
+    """``token`` in reverse order: negated rank, negated number or reversed text.
+
+    The negated rank comes first, so two components are only ever compared value to
+    value when they have the same rank, hence the same type.
+    """
+    rank, comparable = token
+    if isinstance(comparable, str):
+        return (-rank, _Reversed(comparable))
+    return (-rank, -comparable)
+
+
+def _ascending(component: tuple[int, object]) -> SortToken:
+    """Undo :func:`_descending`."""
+    negated_rank, comparable = component
+    rank = -negated_rank
+    if isinstance(comparable, str):
+        return (rank, str(comparable))
+    assert isinstance(comparable, int | float)
+    return (rank, bool(-comparable)) if rank == 0 else (rank, -comparable)
 
 
 class SortOrder:
@@ -79,22 +102,23 @@ class SortOrder:
         for get, descending in self._fields:
             token = sort_token(get(value))
             if token is None:
-                parts.append(_ABSENT)
+                parts += _ABSENT
             else:
-                parts.append((_PRESENT, _Descending(token) if descending else token))
+                parts += (_PRESENT, *(_descending(token) if descending else token))
         parts.append(key)
         return tuple(parts)
 
     def to_json(self, sort_key: SortKey) -> list[JsonValue]:
         """The field tokens of ``sort_key`` as JSON (``[rank, comparable]`` or null each)."""
         out: list[JsonValue] = []
-        for part in sort_key[:-1]:
-            assert isinstance(part, tuple)
-            if part == _ABSENT:
+        for i, (_, descending) in enumerate(self._fields):
+            flag, rank, comparable = sort_key[3 * i : 3 * i + 3]
+            if flag != _PRESENT:
                 out.append(None)
                 continue
-            token = part[1]
-            rank, comparable = token.token if isinstance(token, _Descending) else token
+            assert isinstance(rank, int)
+            assert isinstance(comparable, bool | int | float | str)
+            rank, comparable = _ascending((rank, comparable)) if descending else (rank, comparable)
             out.append([rank, comparable])
         return out
 
@@ -105,10 +129,10 @@ class SortOrder:
         parts: list[object] = []
         for (_, descending), raw in zip(self._fields, tokens, strict=True):
             if raw is None:
-                parts.append(_ABSENT)
+                parts += _ABSENT
                 continue
             token = _token_from_json(raw, path)
-            parts.append((_PRESENT, _Descending(token) if descending else token))
+            parts += (_PRESENT, *(_descending(token) if descending else token))
         parts.append(key)
         return tuple(parts)
 
