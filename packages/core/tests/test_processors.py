@@ -273,6 +273,8 @@ def test_request_args_are_copied_to_plain_json() -> None:
         ({"name": "builtin:get", "code": "return 1"}, "processor.name", "takes no code"),
         ({"name": "builtin:get", "args": {1, 2}}, "processor.args", "set is not a JSON value"),
         ({"name": "builtin:get", "args": {"x": math.nan}}, "processor.args.x", "finite"),
+        ({"name": "builtin:increment", "args": {"delta": "1"}}, "args.delta", "finite number"),
+        ({"name": "builtin:multiply"}, "args.factor", "requires this argument"),
     ],
 )
 def test_request_validation(wire: object, field: str, problem: str) -> None:

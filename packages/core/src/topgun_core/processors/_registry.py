@@ -188,7 +188,9 @@ class ProcessorRequest:
     """A validated processor request: a built-in by ``name``, or user ``code`` with a label.
 
     Construct with :meth:`from_wire` (or directly; the same checks run in
-    ``__post_init__``). ``args`` is the checked, plain JSON copy.
+    ``__post_init__``). ``args`` is the checked, plain JSON copy; a built-in's
+    arguments are also checked against its schema here, so a batch with bad
+    arguments fails once, before any key is touched.
     """
 
     name: str
@@ -205,9 +207,7 @@ class ProcessorRequest:
                 len(self.name),
                 PROCESSOR_NAME_CHARS_MAX,
             )
-        if self.code is None:
-            _lookup(self.name)
-        else:
+        if self.code is not None:
             _check_code(self.name, self.code)
         args = check_json_value(
             self.args,
@@ -215,6 +215,9 @@ class ProcessorRequest:
             bytes_max=PROCESSOR_ARGS_BYTES_MAX,
             limit="processor_args_bytes_max",
         )
+        if self.code is None:  # check a built-in's arguments once, before any key
+            builtin = _lookup(self.name)
+            bind_args(builtin.name, builtin.args, args)
         object.__setattr__(self, "args", args)
 
     @property
