@@ -37,4 +37,5 @@ def test_limits_have_their_documented_values() -> None:
     limits = query.QueryLimits()
     assert limits.results_max == 10_000
     assert limits.live_queries_max == 10_000
+    assert limits.live_rows_max == 1_000_000
     assert limits.tracked_patterns_max == 1_000

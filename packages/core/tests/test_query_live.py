@@ -115,6 +115,16 @@ def test_next_cursor_continues_after_the_window() -> None:
     assert live.next_cursor(clock) is None
 
 
+def test_a_live_query_starts_with_a_bounded_matching_set() -> None:
+    records: dict[str, JsonValue] = {f"k{i}": {"v": i} for i in range(10)}
+    limits = QueryLimits(live_rows_max=9)
+    with pytest.raises(LimitExceeded) as info:
+        LiveQuery(QuerySpec(), records, limits=limits)
+    assert info.value.limit == "live_rows_max"
+    live = LiveQuery(QuerySpec(P.lt("v", 9)), records, limits=limits)
+    assert len(live) == 9
+
+
 def test_a_live_query_has_no_cursor() -> None:
     with pytest.raises(ValidationError) as info:
         LiveQuery({"cursor": "abc"}, {})

@@ -265,3 +265,11 @@ def test_bad_queries_are_validation_errors(query: dict[str, object], field: str)
     with pytest.raises(ValidationError) as info:
         QuerySpec.from_wire(query)
     assert info.value.field == field
+
+
+def test_query_spec_accepts_sort_as_pairs_or_a_dict() -> None:
+    as_list = QuerySpec(sort=[("a", "desc"), ("b", "asc")])  # type: ignore[arg-type]
+    as_dict = QuerySpec(sort={"a": "desc", "b": "asc"})  # type: ignore[arg-type]
+    assert as_list.sort == as_dict.sort == (("a", "desc"), ("b", "asc"))
+    with pytest.raises(ValidationError):
+        QuerySpec(sort=[("a", "desc"), ("a", "asc")])  # type: ignore[arg-type]

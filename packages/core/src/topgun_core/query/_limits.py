@@ -68,6 +68,8 @@ class QueryLimits:
       values make long cursors; one over the bound is refused, never truncated).
     - ``cursor_age_ms_max``: age after which a cursor is expired.
     - ``live_queries_max``: live queries one :class:`LiveQueryRegistry` holds.
+    - ``live_rows_max``: matching records a live query may start with (it tracks
+      all of them, not just its window); checked when it is created.
     - ``tracked_patterns_max``: query patterns an :class:`IndexAdvisor` counts.
     """
 
@@ -75,6 +77,7 @@ class QueryLimits:
     cursor_chars_max: int = 16_384
     cursor_age_ms_max: int = CURSOR_AGE_MS_MAX
     live_queries_max: int = 10_000
+    live_rows_max: int = 1_000_000
     tracked_patterns_max: int = 1_000
 
     def __post_init__(self) -> None:

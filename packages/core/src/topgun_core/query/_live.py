@@ -26,6 +26,9 @@ never holds more than ``L`` rows. Each delta carries the key's current value (No
 for a deleted key). Applying the deltas to the initial result always gives what a
 fresh :func:`execute` would return (a property test checks this).
 
+A live query starts with at most ``QueryLimits.live_rows_max`` matching records
+(more is a ``LimitExceeded``); afterwards its set grows and shrinks with the map.
+
 A live query has no cursor: it always shows the first page; :meth:`next_cursor`
 gives the cursor for fetching the page after the window with :func:`execute`.
 """
@@ -38,7 +41,7 @@ from dataclasses import dataclass
 from sortedcontainers import SortedList
 
 from topgun_core.clock import Clock, SystemClock
-from topgun_core.errors import ValidationError
+from topgun_core.errors import LimitExceeded, ValidationError
 from topgun_core.protocol import ChangeType, Query, QueryUpdatePayload
 from topgun_core.query._cursor import CursorContext, encode_cursor
 from topgun_core.query._evaluate import Matcher, matcher
@@ -103,7 +106,11 @@ class LiveQuery:
         """Rows in the window: the query's limit, or ``results_max``."""
         self._test: Matcher | None = None if spec.predicate is None else matcher(spec.predicate)
         plan = plan_for(spec, source, indexes)
-        self._values: dict[str, JsonValue] = dict(matching_rows(spec.predicate, source, plan))
+        self._values: dict[str, JsonValue] = {}
+        for key, value in matching_rows(spec.predicate, source, plan):
+            self._values[key] = value
+            if len(self._values) > limits.live_rows_max:
+                raise LimitExceeded("live_rows_max", len(self._values), limits.live_rows_max)
         key_of = self.order.key
         self._keys: dict[str, SortKey] = {k: key_of(k, v) for k, v in self._values.items()}
         self._sorted: SortedList[SortKey] = SortedList(self._keys.values())  # one bulk sort

@@ -155,7 +155,8 @@ def _where_operators(field: str, condition: dict[object, object], path: str) -> 
 class QuerySpec:
     """A validated query: predicate (None matches everything), sort, limit and cursor.
 
-    ``sort`` is ``((field, "asc" | "desc"), ...)`` in priority order; ``limit`` is a
+    ``sort`` is ``((field, "asc" | "desc"), ...)`` in priority order (a list of pairs
+    or a ``{field: direction}`` dict is converted); ``limit`` is a
     positive page size (None: up to ``QueryLimits.results_max``); ``cursor`` is the
     ``next_cursor`` of an earlier page of the same predicate and sort.
     """
@@ -168,6 +169,9 @@ class QuerySpec:
     def __post_init__(self) -> None:
         if self.predicate is not None and not isinstance(self.predicate, Predicate):
             raise ValidationError("query.predicate", "must be a Predicate")
+        sort: object = self.sort  # callers without type checking may pass a list or a dict
+        if not isinstance(sort, tuple):
+            object.__setattr__(self, "sort", _sort_from_wire(sort, "query.sort"))
         _check_sort(self.sort)
         if self.limit is not None and not _is_positive_int(self.limit):
             raise ValidationError("query.limit", "limit must be a positive integer")
