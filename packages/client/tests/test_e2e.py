@@ -317,6 +317,9 @@ async def test_gc_prunes_client_tombstones_and_a_stale_client_resets(tmp_path):
             assert users.record("gone").value is None  # a tombstone, for now
             await _eventually(lambda: users.record("gone") is None)  # GC_PRUNE reached us
             await client.go_offline()
+            offline_ms = time.time_ns() // 1_000_000  # the last sync was before this
+        # The GC horizon (now - 50 ms, advanced every 20 ms) must pass the last sync.
+        await _eventually(lambda: time.time_ns() // 1_000_000 > offline_ms + 50 + 2 * 20 + 30)
         # Reopened later: its last sync is older than the GC horizon, so the server
         # answers SYNC_RESET_REQUIRED; the client clears the map and syncs from scratch.
         watched = ClearWatchingStore(store)
