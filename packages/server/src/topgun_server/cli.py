@@ -79,9 +79,9 @@ def serve(  # noqa: PLR0913, PLR0917 - typer maps one parameter to one flag
             connections_max=connections_max, client_msgs_per_s=client_msgs_per_s,
             log_level=log_level,
         )  # fmt: skip
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        # Read once here (HARDENING §14): TOPGUN_DEBUG turns on debug logging everywhere.
+        level = "DEBUG" if settings.debug else settings.log_level
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         keys = load_keys(settings)
         application = build_app(settings, keys=keys)
     except ConfigError as exc:

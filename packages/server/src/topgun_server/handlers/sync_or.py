@@ -136,7 +136,7 @@ async def handle_ormap_push_diff(
     batch = WriteBatch(map_kinds={name: "or"})
     events = _merge_entries(ctx, slot.name, slot.require_or(), parsed, batch)
     ctx.broadcast.publish(name, events, session)
-    if len(batch) > 1:
+    if len(batch) > len(batch.map_kinds):  # something changed beyond the kind entry
         await ctx.persistence.submit(batch)
 
 

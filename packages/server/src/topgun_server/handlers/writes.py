@@ -23,7 +23,15 @@ from topgun_core.errors import StorageError, TopGunError
 from topgun_core.protocol import ClientOp, ClientOpMessage, OpBatchMessage, OpResult, WriteConcern
 from topgun_core.storage import WriteBatch
 from topgun_server.context import ServerContext
-from topgun_server.services.writes import Prepared, Rejection, apply, kind_of, prepare, success
+from topgun_server.services.writes import (
+    Permissions,
+    Prepared,
+    Rejection,
+    apply,
+    kind_of,
+    prepare,
+    success,
+)
 from topgun_server.ws.session import Session
 
 __all__ = ["handle_client_op", "handle_op_batch", "reject_all", "write_ops"]
@@ -80,10 +88,10 @@ async def write_ops(
     defaults: tuple[WriteConcern | None, int | None],
 ) -> None:
     """Validate, apply, persist, broadcast and answer ``ops``."""
-    principal = session.require_principal()
+    permissions = Permissions(ctx, session.require_principal())
     by_map: dict[str, list[Prepared]] = defaultdict(list)
     for op in ops:
-        outcome = prepare(ctx, principal, op, defaults)
+        outcome = prepare(ctx, permissions, op, defaults)
         if isinstance(outcome, Rejection):
             reject(ctx, session, outcome)
         else:
@@ -97,7 +105,7 @@ async def write_ops(
     durable = [p for p in accepted if p.durable]
     immediate = [success(p.op["id"], "APPLIED") for p in accepted if not p.durable]
     done: asyncio.Future[None] | None = None
-    if len(batch):
+    if len(batch) > len(batch.map_kinds):  # rows changed (not only the kinds noted by apply)
         done = await ctx.persistence.submit(batch)
     if immediate:
         _ack(session, immediate)

@@ -26,6 +26,7 @@ and the persistence queue keeps retrying it).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Final, Literal, assert_never
 
@@ -41,6 +42,7 @@ from topgun_server.services.maps import MapSlot
 
 __all__ = [
     "DURABLE_LEVELS",
+    "Permissions",
     "Prepared",
     "Rejection",
     "apply",
@@ -87,9 +89,28 @@ def _action(op: ClientOp) -> Action:
     return "PUT" if op["opType"] in ("PUT", "OR_ADD") else "REMOVE"
 
 
+class Permissions:
+    """Policy answers for one batch: each (map, action) is evaluated once, not per op."""
+
+    __slots__ = ("_answers", "_ctx", "_principal")
+
+    def __init__(self, ctx: ServerContext, principal: Principal) -> None:
+        self._ctx = ctx
+        self._principal = principal
+        self._answers: dict[tuple[str, Action], bool] = {}
+
+    def allowed(self, map_name: str, action: Action) -> bool:
+        """Whether the principal may do ``action`` on ``map_name``."""
+        answer = self._answers.get((map_name, action))
+        if answer is None:
+            answer = self._ctx.policies.allowed(self._principal, map_name, action)
+            self._answers[map_name, action] = answer
+        return answer
+
+
 def prepare(
     ctx: ServerContext,
-    principal: Principal,
+    permissions: Permissions,
     op: ClientOp,
     defaults: tuple[WriteConcern | None, int | None],
 ) -> Prepared | Rejection:
@@ -98,8 +119,9 @@ def prepare(
     map_name = op["mapName"]
     if not ctx.lifecycle.accepting_writes:
         return Rejection(op_id, 503, "the server is shutting down; retry on reconnect")
-    if not ctx.policies.allowed(principal, map_name, _action(op)):
-        return Rejection(op_id, 403, f"{_action(op)} on map {map_name!r} is not allowed")
+    action = _action(op)
+    if not permissions.allowed(map_name, action):
+        return Rejection(op_id, 403, f"{action} on map {map_name!r} is not allowed")
     try:
         ctx.maps.check_kind(map_name, kind_of(op))
         prepared = _records(op, defaults, ctx.settings.write_timeout_ms)
@@ -141,6 +163,7 @@ def apply(
     events: list[ServerEvent] = []
     name = slot.name
     batch.map_kinds[name] = slot.kind
+    counts: Counter[str] = Counter()
     for prepared in ops:
         op = prepared.op
         key = op["key"]
@@ -183,7 +206,10 @@ def apply(
                     )
             case _ as unreachable:
                 assert_never(unreachable)
-        ctx.metrics.ops.labels(op["opType"], ctx.metrics.map_label(name)).inc()
+        counts[op["opType"]] += 1
+    label = ctx.metrics.map_label(name)
+    for op_type, count in counts.items():
+        ctx.metrics.ops.labels(op_type, label).inc(count)
     return events
 
 

@@ -35,6 +35,12 @@ class ServerProcess:
         self._log_offset = 0
 
     @property
+    def pid(self) -> int:
+        """The child's process id."""
+        assert self._process is not None
+        return self._process.pid
+
+    @property
     def ws_url(self) -> str:
         """The WebSocket endpoint of the running child."""
         return f"ws://127.0.0.1:{self.port}/ws"
@@ -96,6 +102,11 @@ class ServerProcess:
         assert self._process is not None
         self._process.kill()
         self._process.wait()
+
+    def stop(self) -> None:
+        """Kill the child if it still runs (test teardown: never leave one behind)."""
+        if self._process is not None and self._process.poll() is None:
+            self.kill()
 
     async def terminate(self) -> int:
         """SIGTERM and wait for a clean exit; returns the exit code."""
