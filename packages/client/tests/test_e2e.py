@@ -231,12 +231,6 @@ async def test_a_100k_offline_queue_syncs_in_bounded_batches(tmp_path):
             await fresh.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason="server: an ERROR answering SYNC_INIT carries no details.mapName, so the "
-    "client cannot tell which map's sync was refused and stays SYNCING",
-)
 async def test_a_map_the_user_may_not_read_does_not_block_the_others(tmp_path):
     policies = tmp_path / "policies.json"
     policies.write_text('[{"role": "USER", "pattern": "open*", "actions": ["ALL"]}]')

@@ -450,7 +450,9 @@ async def test_admin_only_system_maps(server) -> None:
     rejected = await client.expect("OP_REJECTED")
     assert rejected["payload"]["code"] == 403
     await client.send({"type": "SYNC_INIT", "mapName": "$sys/users"})
-    assert (await client.expect("ERROR"))["payload"]["code"] == 403
+    error = await client.expect("ERROR")
+    assert error["payload"]["code"] == 403
+    assert error["payload"]["details"] == {"mapName": "$sys/users"}  # which sync was refused
     admin = await ProtocolClient.connect(server.ws_url)
     await admin.auth(server.token(sub="root", roles=("ADMIN",)))
     await admin.send({"type": "CLIENT_OP", "payload": put(1, "$sys/users", "k", 1)})

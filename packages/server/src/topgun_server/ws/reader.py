@@ -16,14 +16,16 @@ For each frame, in order:
    writes are answered ``OP_REJECTED 429`` per op, anything else ``ERROR 429``.
 3. **Back-pressure**: wait while the connection's own outbox is over half full.
 4. **Dispatch** to the one handler for the type. A ``TopGunError`` it raises is
-   answered ``ERROR`` with its code; anything else is logged in full and answered
-   with a generic ``ERROR 500`` (no internals leak).
+   answered ``ERROR`` with its code (and ``details.mapName`` when the request names
+   a map, so a client syncing many maps knows which one failed); anything else is
+   logged in full and answered with a generic ``ERROR 500`` (no internals leak).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 
 from starlette.websockets import WebSocket
 
@@ -118,7 +120,20 @@ async def _handle(ctx: ServerContext, session: Session, message: ClientMessage) 
     try:
         await dispatch(ctx, session, message)
     except TopGunError as exc:
-        send_error(session, exc.code, exc.message)
+        map_name = _map_of(message)
+        send_error(
+            session, exc.code, exc.message, None if map_name is None else {"mapName": map_name}
+        )
     except Exception:  # noqa: BLE001 - the boundary: log it all, tell the client nothing
         _log.exception("handler for %s failed", kind)
         send_error(session, 500, "internal server error")
+
+
+def _map_of(message: ClientMessage) -> str | None:
+    """The map a request is about, so an ERROR can name it (``details.mapName``)."""
+    fields: Mapping[str, object] = message
+    name = fields.get("mapName")
+    payload = fields.get("payload")
+    if name is None and isinstance(payload, dict):
+        name = payload.get("mapName")
+    return name if isinstance(name, str) else None
