@@ -111,3 +111,20 @@ async def test_handler_crash_is_a_generic_500(flaky_storage) -> None:
         await client.send({"type": "PING", "timestamp": 1})
         assert (await client.expect("PONG"))["timestamp"] == 1
         await client.close()
+
+
+async def test_ready_turns_503_and_writes_are_refused_while_shutting_down() -> None:
+    from topgun_server.app import context_of
+    from topgun_server.lifecycle import shutdown_gracefully
+
+    async with running_server() as server:
+        client = await ProtocolClient.connect(server.ws_url)
+        await client.auth(server.token())
+        ctx = context_of(server.app)
+        assert ctx is not None
+        await shutdown_gracefully(ctx)
+        assert (await client.expect("SHUTDOWN_PENDING"))["type"] == "SHUTDOWN_PENDING"
+        assert (await client.closed())[0] == 1001
+        assert (await server.get("/ready"))[0] == 503
+        late = await ProtocolClient.connect(server.ws_url)
+        assert (await late.closed())[0] == 1001

@@ -148,3 +148,12 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_record_size_estimate_is_shallow() -> None:
     assert estimate_record_bytes("k", "abc") == RECORD_OVERHEAD_BYTES + 1 + 3
     assert estimate_record_bytes("k", {"a": 1}) > estimate_record_bytes("k", 1)
+
+
+def test_cli_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from topgun_server.cli import settings_from_flags
+
+    monkeypatch.setenv("TOPGUN_PORT", "9100")
+    monkeypatch.setenv("TOPGUN_STORAGE", "memory")
+    settings = settings_from_flags(port=9200, host=None)
+    assert (settings.port, settings.storage, settings.host) == (9200, "memory", "127.0.0.1")

@@ -26,7 +26,7 @@ from topgun_server.auth.tokens import mint_token
 from topgun_server.runner import TopGunServer, bind, uvicorn_config
 from topgun_server.settings import ConfigError, ServerSettings
 
-__all__ = ["CONFIG_ERROR_EXIT", "app", "main"]
+__all__ = ["CONFIG_ERROR_EXIT", "app", "main", "settings_from_flags"]
 
 _log = logging.getLogger("topgun_server")
 
@@ -36,7 +36,8 @@ DEV_TOKEN_TTL_S = 24 * 3600
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="TopGun server.")
 
 
-def _settings(**flags: object) -> ServerSettings:
+def settings_from_flags(**flags: object) -> ServerSettings:
+    """Settings from the flags that were given (None: not given) over the environment."""
     given = {name: value for name, value in flags.items() if value is not None}
     try:
         return ServerSettings(**given)  # type: ignore[arg-type]  # validated by pydantic
@@ -73,7 +74,7 @@ def serve(  # noqa: PLR0913, PLR0917 - typer maps one parameter to one flag
 ) -> None:
     """Run the server (WebSocket at /ws, HTTP on the same port)."""
     try:
-        settings = _settings(
+        settings = settings_from_flags(
             host=host, port=port, storage=storage, env=env, jwt_secret=jwt_secret,
             jwt_public_key_file=jwt_public_key_file, policies_file=policies_file,
             connections_max=connections_max, client_msgs_per_s=client_msgs_per_s,
@@ -126,7 +127,7 @@ def token(
 ) -> None:
     """Print a token signed with the configured TOPGUN_JWT_SECRET."""
     try:
-        settings = _settings()
+        settings = settings_from_flags()
         settings.check_production()
     except ConfigError as exc:
         raise _fail(exc) from None
