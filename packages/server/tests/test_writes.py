@@ -240,3 +240,28 @@ async def test_permission_per_op(tmp_path: Path) -> None:
         ack = await client.expect("OP_ACK")
         assert [r["opId"] for r in ack["payload"]["results"]] == [1, 3]
         await client.close()
+
+
+async def test_a_write_applied_before_its_connection_drops_is_still_persisted(
+    flaky_storage,
+) -> None:
+    async with running_server(
+        adapter=flaky_storage,
+        persistence_queue_ops_max=4,
+        persistence_batch_ops_max=4,
+        idle_timeout_ms=1000,
+    ) as server:
+        writer = await _client(server, "w")
+        flaky_storage.gate.clear()
+        for i in range(1, 9):
+            await writer.send({"type": "CLIENT_OP", "payload": put(i, "drop", f"k{i}", i)})
+        # The full queue holds the writer's reader inside a submit, after the merge; the
+        # idle timeout then closes the connection and cancels that reader.
+        assert (await writer.closed())[0] == 4002
+        observer = await _client(server, "o")
+        in_memory = set(await observer.sync_lww("drop"))
+        assert 1 <= len(in_memory) < 8
+        flaky_storage.gate.set()
+        await observer.close()
+    await flaky_storage.open()
+    assert {key for key, _ in await flaky_storage.load_lww("drop")} == in_memory

@@ -126,7 +126,7 @@ async def build_context(
 def _prune_loaded(ctx: ServerContext, slot: MapSlot) -> None:
     batch = ctx.gc.prune(slot)
     if batch:
-        task = ctx.maps.task_group.create_task(ctx.persistence.submit(batch))
+        task = ctx.maps.task_group.create_task(ctx.persistence.submit_applied(batch))
         task.add_done_callback(_log_failure)
 
 

@@ -137,7 +137,7 @@ async def handle_ormap_push_diff(
     events = _merge_entries(ctx, slot.name, slot.require_or(), parsed, batch)
     ctx.broadcast.publish(name, events, session)
     if len(batch) > len(batch.map_kinds):  # something changed beyond the kind entry
-        await ctx.persistence.submit(batch)
+        await ctx.persistence.submit_applied(batch)
 
 
 def _check_tag(tag: str, index: int) -> None:

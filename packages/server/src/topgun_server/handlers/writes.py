@@ -106,7 +106,7 @@ async def write_ops(
     immediate = [success(p.op["id"], "APPLIED") for p in accepted if not p.durable]
     done: asyncio.Future[None] | None = None
     if len(batch) > len(batch.map_kinds):  # rows changed (not only the kinds noted by apply)
-        done = await ctx.persistence.submit(batch)
+        done = await ctx.persistence.submit_applied(batch)
     if immediate:
         _ack(session, immediate)
     if durable:

@@ -98,7 +98,7 @@ class TombstoneGC:
                 batch = self.prune(slot)
                 if batch:
                     pruned += len(batch)
-                    await self._persistence.submit(batch)
+                    await self._persistence.submit_applied(batch)
         self._metrics.gc_pruned.inc(pruned)
         if self.on_pruned is not None:
             self.on_pruned(self.horizon())

@@ -190,6 +190,12 @@ class PersistenceQueue:
         done.set_result(None)
         return done
 
+    async def submit_applied(self, batch: WriteBatch) -> asyncio.Future[None]:
+        """``submit`` for changes already applied in memory: it runs to the end even if
+        the caller is cancelled (its connection closed while waiting for room), so what
+        the server holds and serves always reaches storage."""
+        return await asyncio.shield(self.submit(batch))
+
     async def drain(self) -> None:
         """Wait until every queued write is durable."""
         async with self._changed:
