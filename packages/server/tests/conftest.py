@@ -1,7 +1,7 @@
 """Fixtures for the server tests.
 
 * ``server`` — a running in-process server on memory storage;
-* ``connect`` — opens authenticated raw protocol clients (closed at teardown);
+* every ``ProtocolClient`` a test opens is closed at teardown, pass or fail;
 * ``FlakyStorage`` (via ``flaky_storage``) — a MemoryStorage whose writes can be
   held back (an event gate), failed, and whose loads are counted: fault injection
   without sleeps;
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 
 import psycopg
 import pytest
@@ -25,32 +25,30 @@ from topgun_core.errors import StorageError
 from topgun_core.storage import ORSnapshot, WriteBatch
 from topgun_server.testing import ProtocolClient, RunningServer, running_server
 
-Connect = Callable[..., Awaitable[ProtocolClient]]
+
+@pytest.fixture(autouse=True)
+async def _close_clients(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """Close every ProtocolClient a test opened, even when the test fails midway."""
+    opened: list[ProtocolClient] = []
+    original = ProtocolClient.connect.__func__  # type: ignore[attr-defined]
+
+    async def tracking_connect(
+        cls: type[ProtocolClient], url: str, **kwargs: object
+    ) -> ProtocolClient:
+        client: ProtocolClient = await original(cls, url, **kwargs)
+        opened.append(client)
+        return client
+
+    monkeypatch.setattr(ProtocolClient, "connect", classmethod(tracking_connect))
+    yield
+    for client in opened:
+        await client.close()
 
 
 @pytest.fixture
 async def server() -> AsyncIterator[RunningServer]:
     async with running_server() as running:
         yield running
-
-
-@pytest.fixture
-async def connect() -> AsyncIterator[Connect]:
-    """``await connect(server, sub="alice", roles=("USER",))`` → an authenticated client."""
-    opened: list[ProtocolClient] = []
-
-    async def open_client(
-        server: RunningServer, sub: str = "alice", roles: Sequence[str] = ("USER",)
-    ) -> ProtocolClient:
-        client = await ProtocolClient.connect(server.ws_url)
-        opened.append(client)
-        ack = await client.auth(server.token(sub=sub, roles=roles))
-        assert ack["type"] == "AUTH_ACK", ack
-        return client
-
-    yield open_client
-    for client in opened:
-        await client.close()
 
 
 class FlakyStorage(MemoryStorage):

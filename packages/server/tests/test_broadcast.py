@@ -100,10 +100,15 @@ async def test_events_are_filtered_per_recipient(tmp_path: Path) -> None:
 async def test_a_busy_reader_gets_coalesced_batch_envelopes(server) -> None:
     writer, holder = await _client(server, "w"), await _client(server, "h")
     await _hold(holder, "feed")
+    # 200 events of 64 KB overflow the loopback socket buffers while the holder does
+    # not read, so its outbox fills up and goes out in BATCH envelopes afterwards.
+    big = "x" * 64 * 1024
     for i in range(1, 201):
-        await writer.send({"type": "CLIENT_OP", "payload": put(i, "feed", f"k{i}", i)})
+        await writer.send({"type": "CLIENT_OP", "payload": put(i, "feed", f"k{i}", big)})
     for _ in range(200):
-        await holder.expect("SERVER_EVENT")
+        await writer.expect("OP_ACK")
+    keys = [(await holder.expect("SERVER_EVENT"))["payload"]["key"] for _ in range(200)]
+    assert keys == [f"k{i}" for i in range(1, 201)]  # in order, none lost
     assert holder.batches >= 1
     await writer.close()
     await holder.close()
