@@ -12,13 +12,8 @@ When the binaries are missing the PostgreSQL tests are skipped — unless
 
 from __future__ import annotations
 
-import glob
 import itertools
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,100 +21,13 @@ import psycopg
 import pytest
 
 from topgun_adapters import EncryptedStorage, MemoryStorage, PostgresStorage, SQLiteStorage
+from topgun_adapters.testing import PgCluster, find_pg_bin
 from topgun_core.storage import StorageAdapter
 from topgun_core.testing.storage import StorageFixture
 
-PG_START_TIMEOUT_S = 60
-SYSTEM_USER = "postgres"
-
-
-def _pg_bin_dir() -> Path | None:
-    found = shutil.which("pg_ctl")
-    if found and shutil.which("initdb"):
-        return Path(found).resolve().parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
-    for candidate in reversed(candidates):
-        if (Path(candidate) / "pg_ctl").exists() and (Path(candidate) / "initdb").exists():
-            return Path(candidate)
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class PgCluster:
-    """One throwaway PostgreSQL cluster; ``start()`` / ``stop()`` / ``dsn(dbname)``."""
-
-    def __init__(self, bin_dir: Path) -> None:
-        self.bin_dir = bin_dir
-        self.root = Path(tempfile.mkdtemp(prefix="topgun-pg-"))
-        self.data = self.root / "data"
-        self.port = _free_port()
-        self.as_root = os.geteuid() == 0
-        if self.as_root:
-            shutil.chown(self.root, user=SYSTEM_USER, group=SYSTEM_USER)
-        self._run(
-            "initdb",
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        self.running = False
-
-    def _run(self, tool: str, *args: str) -> None:
-        command = [str(self.bin_dir / tool), *args]
-        if self.as_root:
-            command = ["runuser", "-u", SYSTEM_USER, "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True, cwd=self.root, check=False)
-        if result.returncode != 0:
-            log = self.root / "server.log"
-            server_log = log.read_text() if log.exists() else ""
-            raise RuntimeError(f"{tool} failed: {result.stdout}\n{result.stderr}\n{server_log}")
-
-    def start(self) -> None:
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root}"
-            " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
-        )
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
-            "-w", "-t", str(PG_START_TIMEOUT_S), "-o", options, "start",
-        )  # fmt: skip
-        self.running = True
-
-    def stop(self) -> None:
-        if self.running:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-            self.running = False
-
-    def dsn(self, dbname: str = "postgres", **params: str) -> str:
-        query = "&".join(f"{k}={v}" for k, v in params.items())
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}" + (
-            f"?{query}" if query else ""
-        )
-
-    def create_database(self, dbname: str) -> str:
-        with psycopg.connect(self.dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        return self.dsn(dbname)
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-
 
 def _require_pg_bin() -> Path:
-    bin_dir = _pg_bin_dir()
+    bin_dir = find_pg_bin()
     if bin_dir is None:
         message = "PostgreSQL binaries (initdb, pg_ctl) not found"
         if os.environ.get("TOPGUN_REQUIRE_POSTGRES") == "1":
