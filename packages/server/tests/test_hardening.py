@@ -464,11 +464,11 @@ async def test_admin_only_system_maps(server) -> None:
 async def test_unsupported_features_answer_501(server) -> None:
     client = await ProtocolClient.connect(server.ws_url)
     await client.auth(server.token())
-    await client.send({"type": "TOPIC_SUB", "payload": {"topic": "chat"}})
+    await client.send({"type": "PARTITION_MAP_REQUEST", "payload": {}})
     error = await client.expect("ERROR")
     assert error["payload"] == {
         "code": 501,
-        "message": "TOPIC_SUB is not supported by this server version yet",
+        "message": "PARTITION_MAP_REQUEST is not supported by this server version yet",
     }
     await _still_served(client)
     await client.close()
@@ -476,3 +476,50 @@ async def test_unsupported_features_answer_501(server) -> None:
 
 def test_settings_for_tests_are_valid() -> None:
     assert settings_for_tests().storage == "memory"
+
+
+# ---------------------------------------------------------------- §4 user code is sandboxed
+
+SANDBOX_ESCAPES = [
+    ("import os\nreturn {'value': os.getcwd()}", "imports are not allowed"),
+    ("return {'value': value.__class__.__mro__[-1].__subclasses__()}", 'starts with "_"'),
+    ("return {'value': open('/etc/passwd').read()}", "'open' is not defined"),
+    ("return {'value': eval('1 + 1')}", "Eval calls are not allowed"),
+    ("exec('x = 1')\nreturn {'value': 1}", "Exec calls are not allowed"),
+    ("while True:\n    pass", "longer than 100 ms"),
+    ("return {'value': 'x' * (10 ** 10)}", "out of memory"),
+    ("return {'value': 'x' * (4 * 1024 * 1024)}", "result_bytes_max"),
+    ("def f(n):\n    return f(n + 1)\nreturn {'value': f(0)}", "recursion too deep"),
+]
+
+
+async def test_sandbox_escapes_are_refused_or_killed_and_the_server_stays_healthy(server) -> None:
+    client = await ProtocolClient.connect(server.ws_url)
+    await client.auth(server.token())
+    for i, (code, problem) in enumerate(SANDBOX_ESCAPES):
+        await client.send(
+            {
+                "type": "ENTRY_PROCESS",
+                "requestId": f"e{i}",
+                "mapName": "m",
+                "key": "k",
+                "processor": {"name": "escape", "code": code},
+            }
+        )
+        response = await client.expect("ENTRY_PROCESS_RESPONSE")
+        assert not response["success"], code
+        assert problem in response["error"], (code, response["error"])
+    status, _ = await server.get("/health")
+    assert status == 200
+    await _still_served(client)
+    await client.send(
+        {
+            "type": "ENTRY_PROCESS",
+            "requestId": "ok",
+            "mapName": "m",
+            "key": "k",
+            "processor": {"name": "fine", "code": "return {'value': 1, 'result': 'ok'}"},
+        }
+    )
+    assert (await client.expect("ENTRY_PROCESS_RESPONSE"))["result"] == "ok"
+    await client.close()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -32,6 +32,7 @@ from topgun_core.storage import StorageAdapter
 from topgun_server.auth.keys import KeyMaterial, load_keys
 from topgun_server.context import ServerContext
 from topgun_server.http.routes import routes
+from topgun_server.interceptors import Interceptor
 from topgun_server.lifecycle import build_context, load_policies, shutdown_gracefully
 from topgun_server.settings import ServerSettings
 from topgun_server.ws.endpoint import websocket_endpoint
@@ -53,8 +54,10 @@ def build_app(
     storage: StorageAdapter | None = None,
     keys: KeyMaterial | None = None,
     clock: Clock | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Starlette:
-    """The server as an ASGI app; ``storage`` overrides ``settings.storage``."""
+    """The server as an ASGI app; ``storage`` overrides ``settings.storage``;
+    ``interceptors`` are registered in order (see :mod:`topgun_server.interceptors`)."""
     settings = settings or ServerSettings()
     keys = keys or load_keys(settings)
     policies = load_policies(settings.policies_file)
@@ -66,10 +69,13 @@ def build_app(
         try:
             async with asyncio.TaskGroup() as tg:
                 ctx = await build_context(settings, store, keys, policies, tg, clock)
+                ctx.interceptors.extend(interceptors)
                 app.state.ctx = ctx
                 background = [
                     tg.create_task(ctx.persistence.run()),
                     tg.create_task(ctx.gc.run()),
+                    tg.create_task(ctx.locks.run()),
+                    tg.create_task(ctx.journal.run()),
                 ]
                 ctx.lifecycle.ready = True
                 _log.info("TopGun server %s ready (storage: %s)", ctx.node_id, type(store).__name__)
@@ -77,6 +83,7 @@ def build_app(
                     yield
                 finally:
                     await shutdown_gracefully(ctx)
+                    await ctx.sandbox.close()
                     for task in background:
                         task.cancel()
         finally:

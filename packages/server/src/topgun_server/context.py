@@ -17,11 +17,19 @@ from topgun_core.policies import PolicyEngine
 from topgun_core.protocol import Limits
 from topgun_core.storage import StorageAdapter
 from topgun_server.auth.tokens import TokenVerifier
+from topgun_server.interceptors import Interceptors
 from topgun_server.metrics import Metrics
+from topgun_server.sandbox import SandboxPool
 from topgun_server.services.broadcast import Broadcast
+from topgun_server.services.counters import Counters
 from topgun_server.services.gc import TombstoneGC
+from topgun_server.services.journal import Journal
+from topgun_server.services.locks import Locks
 from topgun_server.services.maps import Maps
 from topgun_server.services.persistence import PersistenceQueue
+from topgun_server.services.processors import Processors
+from topgun_server.services.resolvers import Resolvers
+from topgun_server.services.topics import Topics
 from topgun_server.settings import ServerSettings
 from topgun_server.ws.session import Session
 
@@ -57,6 +65,15 @@ class ServerContext:
     persistence: PersistenceQueue
     broadcast: Broadcast
     gc: TombstoneGC
+    topics: Topics
+    locks: Locks
+    counters: Counters
+    journal: Journal
+    sandbox: SandboxPool
+    processors: Processors
+    resolvers: Resolvers
+    interceptors: Interceptors
+    """Topics, locks, counters, journal, processors, resolvers, sandbox, extensions (issue 5)."""
     limits: Limits
     preauth_limits: Limits
     sessions: set[Session] = field(default_factory=set)

@@ -29,6 +29,7 @@ from topgun_server.auth.tokens import TokenVerifier
 from topgun_server.context import ServerContext
 from topgun_server.metrics import Metrics
 from topgun_server.services.broadcast import Broadcast
+from topgun_server.services.coordination import build_coordination
 from topgun_server.services.gc import TombstoneGC
 from topgun_server.services.maps import Maps, MapSlot
 from topgun_server.services.persistence import PersistenceQueue
@@ -95,6 +96,7 @@ async def build_context(
     )
     await maps.start()
     await gc.start()
+    coordination = await build_coordination(settings, storage, clock, hlc, persistence, task_group)
     ctx = ServerContext(
         settings=settings,
         node_id=node_id,
@@ -114,6 +116,7 @@ async def build_context(
         persistence=persistence,
         broadcast=Broadcast(),
         gc=gc,
+        **coordination,
         limits=settings.limits(),
         preauth_limits=Limits(frame_bytes_max=settings.preauth_frame_bytes_max),
     )

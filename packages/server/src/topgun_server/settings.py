@@ -121,6 +121,29 @@ class ServerSettings(BaseSettings):
     gc_tombstone_age_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=1)
     metrics_map_labels_max: int = Field(default=500, ge=1)
 
+    # -------------------------------------------------------------- locks, journal, sandbox
+    lock_ttl_min_ms: int = Field(default=1000, ge=1, le=10_000)
+    """Shortest lock lease; requested TTLs are clamped to [this, 300 s] (default 10 s)."""
+    journal_capacity: int = Field(default=10_000, ge=1, le=10_000_000)
+    """Events the journal retains (in memory and, when persisted, in storage)."""
+    journal_ttl_ms: int | None = Field(default=None, ge=1)
+    """Journal events older than this are dropped; None: kept until overwritten."""
+    journal_persist: bool = False
+    """Keep the journal in storage (bounded by ``journal_capacity``) across restarts."""
+    sandbox_workers: int = Field(default=2, ge=1, le=64)
+    """Worker processes running user code (started on first use)."""
+    sandbox_timeout_ms: int = Field(default=100, ge=1, le=60_000)
+    """Hard wall-clock limit of one user-code run; past it the worker is killed."""
+    sandbox_memory_bytes: int = Field(default=256 * _MIB, ge=128 * _MIB)
+    """Address space of a sandbox worker (RLIMIT_AS)."""
+    sandbox_cpu_s: int = Field(default=1, ge=1, le=60)
+    """CPU seconds one run may use (RLIMIT_CPU backstop of the wall-clock limit)."""
+    sandbox_queue_timeout_ms: int = Field(default=5000, ge=1)
+    """How long a run waits for a free worker before a 503."""
+    sandbox_runs_per_s: float = Field(default=100.0, gt=0)
+    sandbox_runs_burst: int = Field(default=200, ge=1)
+    """Sandboxed entry-processor runs per connection (token bucket); over it: 429."""
+
     def limits(self) -> Limits:
         """The codec limits for authenticated connections."""
         return Limits(frame_bytes_max=self.frame_bytes_max)

@@ -266,7 +266,7 @@ def _server_service_messages() -> list[ServerMessage]:
             {"mapName": "stock", "name": "non_negative", "priority": 80, "keyPattern": "sku:*"}]},
         {"type": "MERGE_REJECTED", "mapName": "stock", "key": "sku:1", "attemptedValue": -3,
          "reason": "must not be negative", "timestamp": example_timestamp()},
-        {"type": "JOURNAL_EVENT", "event": _journal_event()},
+        {"type": "JOURNAL_EVENT", "event": _journal_event(), "subscriptionId": "j1"},
         {"type": "JOURNAL_READ_RESPONSE", "requestId": "j2", "events": [_journal_event()],
          "hasMore": False},
         {"type": "PARTITION_MAP", "payload": partition_map},

@@ -210,10 +210,15 @@ class MergeRejectedMessage(TypedDict):
 
 
 class JournalEventMessage(TypedDict):
-    """One event of a journal subscription."""
+    """One event of a journal subscription.
+
+    ``subscriptionId`` (**new**) is the ``requestId`` of the ``JOURNAL_SUBSCRIBE``
+    it answers, so a client with several subscriptions knows whose event it is.
+    """
 
     type: Literal["JOURNAL_EVENT"]
     event: JournalEventField
+    subscriptionId: NotRequired[Name]
 
 
 class JournalReadResponseMessage(TypedDict):

@@ -50,6 +50,8 @@ async def handle_auth(ctx: ServerContext, session: Session, message: AuthMessage
         session.move(SessionState.AUTHENTICATED)
         if session.transport is not None:
             session.transport.set_frame_limit(ctx.settings.frame_bytes_max)
+        if ctx.interceptors:
+            session.spawn(ctx.interceptors.connected(session))
     session.outbox.send(
         {
             "type": "AUTH_ACK",

@@ -23,6 +23,7 @@ from topgun_core.errors import StorageError, TopGunError
 from topgun_core.protocol import ClientOp, ClientOpMessage, OpBatchMessage, OpResult, WriteConcern
 from topgun_core.storage import WriteBatch
 from topgun_server.context import ServerContext
+from topgun_server.handlers.resolving import apply_resolved
 from topgun_server.services.writes import (
     Permissions,
     Prepared,
@@ -88,6 +89,10 @@ async def write_ops(
     defaults: tuple[WriteConcern | None, int | None],
 ) -> None:
     """Validate, apply, persist, broadcast and answer ``ops``."""
+    if ctx.interceptors:
+        ops, refused = await ctx.interceptors.screen(session, ops)
+        for op_id, code, reason in refused:
+            reject(ctx, session, Rejection(op_id, code, reason))
     permissions = Permissions(ctx, session.require_principal())
     by_map: dict[str, list[Prepared]] = defaultdict(list)
     for op in ops:
@@ -102,6 +107,9 @@ async def write_ops(
         accepted.extend(await _apply_map(ctx, session, name, prepared, batch))
     if not accepted:
         return
+    if ctx.interceptors:
+        for p in accepted:
+            await ctx.interceptors.after_op(session, p.op)
     durable = [p for p in accepted if p.durable]
     immediate = [success(p.op["id"], "APPLIED") for p in accepted if not p.durable]
     done: asyncio.Future[None] | None = None
@@ -129,7 +137,13 @@ async def _apply_map(
         if kind_of(p.op) != slot.kind:
             reason = f"map {name!r} cannot take both LWW and OR ops"
             reject(ctx, session, Rejection(p.op["id"], 409, reason))
-    events = apply(ctx, slot, fitting, batch)
+    if slot.kind == "lww" and ctx.resolvers.guards(name):
+        resolved = await apply_resolved(ctx, session, slot, fitting, batch)
+        for rejection in resolved.rejections:
+            reject(ctx, session, rejection)
+        events, fitting = resolved.events, resolved.accepted
+    else:
+        events = apply(ctx, slot, fitting, batch)
     ctx.broadcast.publish(name, events, session)
     return fitting
 

@@ -25,6 +25,7 @@ import time
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from topgun_server.context import ServerContext
+from topgun_server.services.coordination import release_session
 from topgun_server.ws.ratelimit import TokenBucket
 from topgun_server.ws.reader import read_loop
 from topgun_server.ws.session import Session, SessionState
@@ -104,6 +105,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     finally:
         ctx.sessions.discard(session)
         ctx.broadcast.release(session)
+        release_session(ctx, session)
         ctx.metrics.connected_clients.dec()
         if session.outbox.close_code is not None:
             ctx.metrics.disconnects.labels(str(session.outbox.close_code)).inc()
