@@ -76,6 +76,7 @@ def build_app(
                     tg.create_task(ctx.gc.run()),
                     tg.create_task(ctx.locks.run()),
                     tg.create_task(ctx.journal.run()),
+                    tg.create_task(ctx.live.run()),
                 ]
                 ctx.lifecycle.ready = True
                 _log.info("TopGun server %s ready (storage: %s)", ctx.node_id, type(store).__name__)

@@ -24,6 +24,7 @@ from topgun_server.services.broadcast import Broadcast
 from topgun_server.services.counters import Counters
 from topgun_server.services.gc import TombstoneGC
 from topgun_server.services.journal import Journal
+from topgun_server.services.live import LiveQueries
 from topgun_server.services.locks import Locks
 from topgun_server.services.maps import Maps
 from topgun_server.services.persistence import PersistenceQueue
@@ -74,6 +75,8 @@ class ServerContext:
     resolvers: Resolvers
     interceptors: Interceptors
     """Topics, locks, counters, journal, processors, resolvers, sandbox, extensions (issue 5)."""
+    live: LiveQueries
+    """Live queries, searches and hybrid queries, full-text indexes (issue 4)."""
     limits: Limits
     preauth_limits: Limits
     sessions: set[Session] = field(default_factory=set)

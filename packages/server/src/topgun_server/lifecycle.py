@@ -31,6 +31,7 @@ from topgun_server.metrics import Metrics
 from topgun_server.services.broadcast import Broadcast
 from topgun_server.services.coordination import build_coordination
 from topgun_server.services.gc import TombstoneGC
+from topgun_server.services.live import LiveConfig, LiveQueries
 from topgun_server.services.maps import Maps, MapSlot
 from topgun_server.services.persistence import PersistenceQueue
 from topgun_server.settings import ConfigError, ServerSettings
@@ -94,6 +95,8 @@ async def build_context(
         interval_ms=settings.gc_interval_ms,
         tombstone_age_ms=settings.gc_tombstone_age_ms,
     )
+    live = LiveQueries(maps, storage, clock, _live_config(settings))
+    await live.start()
     await maps.start()
     await gc.start()
     coordination = await build_coordination(settings, storage, clock, hlc, persistence, task_group)
@@ -117,13 +120,37 @@ async def build_context(
         broadcast=Broadcast(),
         gc=gc,
         **coordination,
+        live=live,
         limits=settings.limits(),
         preauth_limits=Limits(frame_bytes_max=settings.preauth_frame_bytes_max),
     )
-    metrics.watch_map_sizes(maps.sizes)
-    maps.on_loaded = lambda slot: _prune_loaded(ctx, slot)
+    _hook_maps(ctx)
     gc.on_pruned = lambda horizon: _announce_prune(ctx, horizon)
     return ctx
+
+
+def _hook_maps(ctx: ServerContext) -> None:
+    """What happens when a map changes, loads and is evicted; map sizes for metrics."""
+    ctx.metrics.watch_map_sizes(ctx.maps.sizes)
+    ctx.maps.on_change(ctx.journal.on_change)
+    ctx.maps.on_loaded = lambda slot: _loaded(ctx, slot)
+    ctx.maps.on_evicted = ctx.live.evicted
+
+
+def _live_config(settings: ServerSettings) -> LiveConfig:
+    return LiveConfig(
+        per_client_max=settings.query_subscriptions_per_client_max,
+        per_map_max=settings.query_subscriptions_per_map_max,
+        results_max=settings.query_results_max,
+        advisor_threshold=settings.index_advisor_threshold,
+        fulltext=settings.fulltext,
+        indexes=settings.indexes,
+    )
+
+
+def _loaded(ctx: ServerContext, slot: MapSlot) -> None:
+    _prune_loaded(ctx, slot)
+    ctx.live.loaded(slot)
 
 
 def _prune_loaded(ctx: ServerContext, slot: MapSlot) -> None:

@@ -144,6 +144,20 @@ class ServerSettings(BaseSettings):
     sandbox_runs_burst: int = Field(default=200, ge=1)
     """Sandboxed entry-processor runs per connection (token bucket); over it: 429."""
 
+    # -------------------------------------------------------------- queries and full text
+    fulltext: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Full-text fields per map, ``{"articles": ["title", "body"]}``."""
+    indexes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Query indexes per map, ``{"users": ["hash:email", "navigable:age", "compound:a,b"]}``."""
+    index_advisor_threshold: int = Field(default=0, ge=0)
+    """Queries of one pattern on a map after which an index is created for it (0: never)."""
+    query_subscriptions_per_client_max: int = Field(default=1000, ge=1)
+    """Live queries, searches and hybrids one connection may hold; one more is a 429."""
+    query_subscriptions_per_map_max: int = Field(default=10_000, ge=1)
+    """Live queries, searches and hybrids on one map; one more is a 429."""
+    query_results_max: int = Field(default=10_000, ge=1)
+    """Rows in one query page (a larger ``limit`` is a 413)."""
+
     def limits(self) -> Limits:
         """The codec limits for authenticated connections."""
         return Limits(frame_bytes_max=self.frame_bytes_max)

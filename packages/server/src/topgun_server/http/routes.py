@@ -7,6 +7,9 @@
 * ``GET /metrics`` — Prometheus text; needs a valid bearer token.
 * ``GET /api/admin/maps`` and ``GET /api/admin/status`` — need a token with the
   ADMIN role (401 without a valid token, 403 without the role).
+* ``POST /api/admin/maps/{mapName}/fulltext`` with ``{"fields": [...]}`` (ADMIN) —
+  enables full-text search on a map and builds its index from the existing data
+  in the background: 202, progress under ``fullText`` in ``/api/admin/status``.
 
 Errors are JSON ``{"error": …}`` with safe text; details go to the log only.
 """
@@ -24,6 +27,7 @@ from starlette.routing import Route
 from topgun_core.errors import AuthError, TopGunError
 from topgun_core.policies import Principal
 from topgun_server.context import ServerContext
+from topgun_server.services.live.hub import live_status
 from topgun_server.services.maps import MapState
 
 __all__ = ["HEALTH_TIMEOUT_S", "routes"]
@@ -139,8 +143,33 @@ async def admin_status(request: Request) -> Response:
             "persistenceQueueOpsMax": ctx.persistence.ops_max,
             "gcHorizonMs": ctx.gc.horizon_ms,
             "ready": ctx.lifecycle.ready and not ctx.lifecycle.shutting_down,
+            **live_status(ctx.live),
         }
     )
+
+
+async def admin_fulltext(request: Request) -> Response:
+    """Enable full-text search on a map (``{"fields": [...]}``) and build it in the background."""
+    refusal = _admin(request)
+    if refusal is not None:
+        return refusal
+    name = request.path_params["map_name"]
+    try:
+        body = await request.json()
+    except ValueError:
+        return JSONResponse({"error": "the body must be JSON"}, status_code=400)
+    fields = body.get("fields") if isinstance(body, dict) else None
+    ok = isinstance(fields, list) and fields and all(isinstance(f, str) and f for f in fields)
+    if not ok or len(set(fields)) != len(fields):  # type: ignore[arg-type]
+        return JSONResponse(
+            {"error": "fields must be a non-empty list of distinct field names"}, status_code=400
+        )
+    ctx = _ctx(request)
+    kind = ctx.maps.kinds().get(name)
+    if kind == "or":
+        return JSONResponse({"error": "full-text search needs an LWW map"}, status_code=409)
+    await ctx.live.enable_fulltext(name, tuple(fields))  # type: ignore[arg-type]
+    return JSONResponse({"map": name, "fields": fields, "state": "building"}, status_code=202)
 
 
 def routes() -> list[Route]:
@@ -151,4 +180,5 @@ def routes() -> list[Route]:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/api/admin/maps", admin_maps, methods=["GET"]),
         Route("/api/admin/status", admin_status, methods=["GET"]),
+        Route("/api/admin/maps/{map_name}/fulltext", admin_fulltext, methods=["POST"]),
     ]

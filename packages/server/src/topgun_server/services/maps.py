@@ -16,6 +16,12 @@ the key and a shallow size of the value. When the total passes
 ``memory_bytes_max``, the least recently used READY maps are evicted until it
 fits — never one with writes not yet durable (the persistence queue tells), and
 never the map being accessed. An evicted map reloads from storage on demand.
+
+Changes: :meth:`Maps.on_change` registers a listener that sees every change to
+every READY map's CRDT as a :class:`MapChange` — writes, sync pushes, anything
+else that merges — after it is applied (a load's own merges are not changes).
+``on_evicted`` is told about each evicted slot. Live queries and the event journal
+hang off these two hooks instead of the write paths.
 """
 
 from __future__ import annotations
@@ -35,7 +41,14 @@ from topgun_core.storage import MapKind, StorageAdapter
 from topgun_core.values import JsonValue
 from topgun_server.metrics import Metrics
 
-__all__ = ["MapSlot", "MapState", "Maps", "estimate_record_bytes"]
+__all__ = [
+    "ChangeListener",
+    "MapChange",
+    "MapSlot",
+    "MapState",
+    "Maps",
+    "estimate_record_bytes",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -108,6 +121,26 @@ class MapSlot:
         return self.ormap
 
 
+@dataclass(frozen=True, slots=True)
+class MapChange:
+    """One applied change to a loaded map's CRDT.
+
+    LWW maps: ``record`` is the record now held (None when GC pruned a tombstone)
+    and ``previous`` the one it replaced (None if the key was new). OR maps:
+    ``record`` is the record added, or ``removed_tag`` the tag tombstoned.
+    """
+
+    slot: MapSlot
+    key: str
+    record: LWWRecord | ORRecord | None
+    previous: LWWRecord | None = None
+    removed_tag: str | None = None
+
+
+ChangeListener = Callable[[MapChange], None]
+"""Called synchronously, inside the write, after each change is applied."""
+
+
 class Maps:
     """Every map this node holds: lazy loading, kinds, LRU eviction."""
 
@@ -132,6 +165,34 @@ class Maps:
         self._total_bytes = 0  # kept incrementally: the write path must not sum every map
         self.on_loaded: Callable[[MapSlot], None] | None = None
         """Called once a map is READY after a load (GC prunes what is past the horizon)."""
+        self.on_evicted: Callable[[MapSlot], None] | None = None
+        """Called for each slot evicted under the memory ceiling."""
+        self._change_listeners: list[ChangeListener] = []
+
+    def on_change(self, listener: ChangeListener) -> Callable[[], None]:
+        """Call ``listener(change)`` after every change to a READY map; returns an unsubscriber."""
+        self._change_listeners.append(listener)
+        return lambda: self._change_listeners.remove(listener)
+
+    def _watch(self, slot: MapSlot) -> None:
+        listeners = self._change_listeners
+
+        def lww_changed(key: str, record: LWWRecord | None, previous: LWWRecord | None) -> None:
+            if listeners:
+                change = MapChange(slot, key, record, previous)
+                for listener in tuple(listeners):
+                    listener(change)
+
+        def or_changed(key: str, record: ORRecord | None, tag: str | None) -> None:
+            if listeners:
+                change = MapChange(slot, key, record, None, tag)
+                for listener in tuple(listeners):
+                    listener(change)
+
+        if slot.lww is not None:
+            slot.lww.subscribe(lww_changed)
+        if slot.ormap is not None:
+            slot.ormap.subscribe(or_changed)
 
     @property
     def task_group(self) -> asyncio.TaskGroup:
@@ -244,6 +305,7 @@ class Maps:
         slot.estimated_bytes = size
         if self._slots.get(slot.name) is slot:
             self._total_bytes += size
+        self._watch(slot)
         slot.move(MapState.READY)
         slot.ready.set()
         self._update_gauges()
@@ -269,6 +331,8 @@ class Maps:
             self._total_bytes -= slot.estimated_bytes
             evicted.append(name)
             self._metrics.map_evictions.inc()
+            if self.on_evicted is not None:
+                self.on_evicted(slot)
             _log.info(
                 "evicted idle map %r (~%d bytes) under the memory ceiling",
                 name,

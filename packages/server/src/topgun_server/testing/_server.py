@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,10 @@ class RunningServer:
         """``GET path`` over a fresh HTTP/1.1 connection: ``(status, body)``."""
         return await http_get(self.host, self.port, path, token)
 
+    async def post(self, path: str, body: object, token: str | None = None) -> tuple[int, bytes]:
+        """``POST path`` with a JSON body over a fresh HTTP/1.1 connection: ``(status, body)``."""
+        return await http_request(self.host, self.port, "POST", path, token, body)
+
     def token(
         self, sub: str = "alice", roles: Sequence[str] = ("USER",), *, ttl_s: int | None = 3600
     ) -> str:
@@ -78,10 +83,21 @@ class RunningServer:
 
 async def http_get(host: str, port: int, path: str, token: str | None = None) -> tuple[int, bytes]:
     """A minimal HTTP GET (no client library needed): ``(status, body)``."""
+    return await http_request(host, port, "GET", path, token)
+
+
+async def http_request(
+    host: str, port: int, method: str, path: str, token: str | None = None, body: object = None
+) -> tuple[int, bytes]:
+    """A minimal HTTP request, with a JSON body when ``body`` is not None: ``(status, body)``."""
     reader, writer = await asyncio.open_connection(host, port)
     auth = f"Authorization: Bearer {token}\r\n" if token else ""
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
-    writer.write(request.encode("ascii"))
+    content = b"" if body is None else json.dumps(body).encode()
+    length = (
+        f"Content-Type: application/json\r\nContent-Length: {len(content)}\r\n" if content else ""
+    )
+    request = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}{length}Connection: close\r\n\r\n"
+    writer.write(request.encode("ascii") + content)
     try:
         response = await reader.read()
     finally:

@@ -106,6 +106,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         ctx.sessions.discard(session)
         ctx.broadcast.release(session)
         release_session(ctx, session)
+        ctx.live.release(session)
         ctx.metrics.connected_clients.dec()
         if session.outbox.close_code is not None:
             ctx.metrics.disconnects.labels(str(session.outbox.close_code)).inc()
