@@ -22,6 +22,8 @@ from topgun_client._effects import MapChange
 from topgun_client._errors import ClientClosed, ServerError, WriteRejected, WriteTimeout
 from topgun_client._maps import LWWMapHandle, ORMapHandle, WriteConcern
 from topgun_client._outbox import WriteResult
+from topgun_client._queries import LiveQuery, QueryChange, QueryPage
+from topgun_client._search import RankedQuery, SearchChange, SearchResult
 from topgun_client._settings import ClientSettings
 from topgun_client._state import TRANSITIONS, ConnectionState, IllegalTransition
 from topgun_client._tokens import TokenProvider
@@ -37,8 +39,14 @@ __all__ = [
     "ConnectionState",
     "IllegalTransition",
     "LWWMapHandle",
+    "LiveQuery",
     "MapChange",
     "ORMapHandle",
+    "QueryChange",
+    "QueryPage",
+    "RankedQuery",
+    "SearchChange",
+    "SearchResult",
     "ServerError",
     "TokenProvider",
     "TopGunClient",

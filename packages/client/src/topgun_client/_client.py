@@ -24,6 +24,7 @@ from topgun_client._engine import ClientEngine
 from topgun_client._errors import ClientClosed, WriteTimeout
 from topgun_client._listeners import ChangeListener, ErrorListener, Listeners, StateChangeListener
 from topgun_client._maps import LWWMapHandle, MapContext, ORMapHandle
+from topgun_client._querying import QueryMethods
 from topgun_client._replica import Replica
 from topgun_client._runtime import Runtime
 from topgun_client._settings import ClientSettings
@@ -51,7 +52,7 @@ class ClientStats:
     token_requests: int
 
 
-class TopGunClient:
+class TopGunClient(QueryMethods):
     """An offline-first TopGun client.
 
     ``url`` is the server's websocket endpoint (``ws://host:port/ws``). Authenticate
@@ -134,6 +135,8 @@ class TopGunClient:
         replica = Replica(node_id, self._clock, settings, self._local_write)
         await load_maps(self._storage, replica)
         engine = ClientEngine(replica, settings, await load_last_sync(self._storage))
+        ops_ready = asyncio.Event()
+        engine.live.wake = ops_ready.set
         writer = LocalWriter(
             self._storage, replica.pending, settings, self._committed, self._failed
         )
@@ -147,7 +150,7 @@ class TopGunClient:
             acks=AckWaiters(settings.pending_writes_max),
             listeners=self._listeners,
             machine=self._machine,
-            ops_ready=asyncio.Event(),
+            ops_ready=ops_ready,
             progress=asyncio.Event(),
             oplog_count=await self._storage.oplog_count(),
         )

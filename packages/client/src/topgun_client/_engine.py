@@ -10,8 +10,11 @@ validates it with :func:`~topgun_core.protocol.decode_server` (unpacking ``BATCH
 envelopes): an invalid frame is reported and dropped, nothing else changes.
 
 Dispatch is one ``match`` over the whole server union ending in ``assert_never``,
-so a new message type cannot be forgotten. Messages of features this client does
-not use yet (queries, topics, locks...) are ignored with a debug log.
+so a new message type cannot be forgotten. Query, search and hybrid-query messages
+go to the :class:`~topgun_client._live.LiveRegistry` (``engine.live``), which also
+re-subscribes every live handle once a new connection is authenticated. Messages
+of features this client does not use yet (topics, locks...) are ignored with a
+debug log.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Final, assert_never
 
 from topgun_client._effects import Effects, MapChange
 from topgun_client._errors import ServerError
+from topgun_client._live import LiveRegistry
+from topgun_client._local import LocalIndexes
 from topgun_client._outbox import AckOutcome, OpWindow, ReadRequest
 from topgun_client._replica import Replica
 from topgun_client._settings import ClientSettings
@@ -39,6 +44,7 @@ from topgun_core.protocol import (
     decode_server,
     unpack_batch,
 )
+from topgun_core.query import QueryLimits
 from topgun_core.storage import OpLogEntry
 
 __all__ = ["SYNC_NAMESPACE", "ClientEngine"]
@@ -52,7 +58,7 @@ SYNC_NAMESPACE: Final = "topgun_client.sync"
 class ClientEngine:
     """Protocol logic of one client across its connections."""
 
-    __slots__ = ("_replica", "_settings", "_syncing", "last_sync", "walks", "window")
+    __slots__ = ("_replica", "_settings", "_syncing", "last_sync", "live", "walks", "window")
 
     def __init__(
         self, replica: Replica, settings: ClientSettings, last_sync: dict[str, int]
@@ -60,6 +66,15 @@ class ClientEngine:
         self._replica = replica
         self._settings = settings
         self.last_sync = last_sync
+        self.live = LiveRegistry(
+            lambda registry: LocalIndexes(
+                replica.hlc.clock,
+                registry.local_deltas,
+                limits=QueryLimits(),
+                auto_index_threshold=settings.query_index_auto_threshold,
+            )
+        )
+        """Live queries, searches and hybrids, and the local indexes (``_live``)."""
         self.window = OpWindow(settings.batch_ops_max, settings.inflight_ops_max)
         self.walks = SyncWalks(replica, settings.batch_ops_max)
         self._syncing = False
@@ -71,6 +86,13 @@ class ClientEngine:
         self.window.reset()
         self.walks = SyncWalks(self._replica, self._settings.batch_ops_max)
         self._syncing = False
+        self.live.connected()
+
+    def live_sends(self) -> Effects:
+        """Subscriptions and requests queued by live handles since the last call."""
+        out = Effects()
+        out.sends.extend(self.live.drain())
+        return out
 
     def auth(self, token: str, client_id: str) -> AuthMessage:
         """The ``AUTH`` message to send first."""
@@ -162,6 +184,7 @@ class ClientEngine:
                 pass  # AUTH is sent on connect; any frame counts as liveness
             case "AUTH_ACK":
                 out.auth_ack = message
+                out.sends.extend(self.live.on_authenticated())
             case "AUTH_FAIL":
                 out.auth_failed = message["error"]
             case "OP_ACK":
@@ -194,6 +217,11 @@ class ClientEngine:
                 out.stored = True
             case "ERROR":
                 self._error(message["payload"], out)
+            case (
+                "QUERY_RESP" | "QUERY_UPDATE" | "HYBRID_QUERY_RESP" | "HYBRID_QUERY_UPDATE"
+                | "SEARCH_RESP" | "SEARCH_UPDATE"
+            ):  # fmt: skip
+                self.live.receive(message)
             case "MERGE_REJECTED":
                 text = f"map {message['mapName']!r} key {message['key']!r}: {message['reason']}"
                 out.errors.append(ServerError(409, f"merge rejected: {text}"))
@@ -202,8 +230,7 @@ class ClientEngine:
             case "BATCH":
                 out.errors.append(ValidationError("type", "a BATCH inside a BATCH is not allowed"))
             case (
-                "QUERY_RESP" | "QUERY_UPDATE" | "HYBRID_QUERY_RESP" | "HYBRID_QUERY_UPDATE"
-                | "SEARCH_RESP" | "SEARCH_UPDATE" | "LOCK_GRANTED" | "LOCK_RELEASED"
+                "LOCK_GRANTED" | "LOCK_RELEASED"
                 | "TOPIC_MESSAGE" | "COUNTER_RESPONSE" | "COUNTER_UPDATE"
                 | "ENTRY_PROCESS_RESPONSE" | "ENTRY_PROCESS_BATCH_RESPONSE"
                 | "REGISTER_RESOLVER_RESPONSE" | "UNREGISTER_RESOLVER_RESPONSE"
@@ -216,6 +243,7 @@ class ClientEngine:
 
     def _error(self, payload: ErrorPayload, out: Effects) -> None:
         out.errors.append(ServerError(payload["code"], payload["message"]))
+        self.live.error(payload)  # it may answer a query or search on that map
         # An ERROR whose details name a map we are syncing ends that walk (refused sync).
         details = payload.get("details")
         name = details.get("mapName") if isinstance(details, dict) else None
@@ -263,6 +291,9 @@ class ClientEngine:
         if self._replica.get(name) is None:
             return
         self._replica.reset(name)
+        local = self.live.local.find(name)
+        if local is not None:
+            local.rebuild()
         self.last_sync.pop(name, None)
         self._replica.pending.kv_put(SYNC_NAMESPACE, name, None)
         out.stored = True

@@ -16,11 +16,24 @@ import enum
 from collections.abc import Callable, Iterator
 
 from topgun_client._errors import WriteTimeout
+from topgun_client._local import LocalIndex
 from topgun_client._outbox import WriteResult
 from topgun_client._replica import OpOptions
 from topgun_client._runtime import Runtime
 from topgun_core.lww_map import LWWMap, LWWRecord
 from topgun_core.or_map import ORMap
+from topgun_core.protocol import SortDirection
+from topgun_core.query import (
+    CompoundIndex,
+    HashIndex,
+    Index,
+    IndexKind,
+    InvertedIndex,
+    NavigableIndex,
+    Plan,
+    Predicate,
+    QuerySpec,
+)
 from topgun_core.values import JsonValue
 
 __all__ = ["LWWMapHandle", "MapContext", "ORMapHandle", "WriteConcern"]
@@ -152,6 +165,48 @@ class LWWMapHandle:
     def root_hash(self) -> int:
         """The Merkle root of every record (tombstones included), as the server computes it."""
         return self._map.merkle.root_hash
+
+    @property
+    def crdt(self) -> LWWMap:
+        """The replica's map itself (read it, do not write it)."""
+        return self._map
+
+    def _local(self) -> LocalIndex:
+        return self._ctx.rt.engine.live.local.get(self.name, self._map)
+
+    def create_index(self, kind: IndexKind, *attributes: str) -> str:
+        """Index ``attributes`` for local queries (``"hash"``, ``"navigable"``,
+        ``"inverted"``, ``"compound"``); returns the index name. Idempotent."""
+        index: Index
+        if kind == "compound":
+            index = CompoundIndex(*attributes)
+        else:
+            (attribute,) = attributes
+            if kind == "hash":
+                index = HashIndex(attribute)
+            elif kind == "navigable":
+                index = NavigableIndex(attribute)
+            else:
+                index = InvertedIndex(attribute)
+        return self._local().indexed.add_index(index).name
+
+    @property
+    def indexes(self) -> list[str]:
+        """Names of the local indexes of this map (``hash(email)``...)."""
+        return [index.name for index in self._local().indexed.indexes]
+
+    def explain(
+        self,
+        predicate: Predicate | None = None,
+        *,
+        sort: tuple[tuple[str, SortDirection], ...] = (),
+    ) -> Plan:
+        """How a local query with ``predicate`` finds its rows (an index or a scan)."""
+        return self._local().indexed.explain(QuerySpec(predicate, sort))
+
+    def create_fulltext_index(self, *fields: str) -> None:
+        """A local full-text index over ``fields``: ``client.search`` uses it offline."""
+        self._local().enable_fulltext(fields)
 
 
 class ORMapHandle:

@@ -54,6 +54,13 @@ class ClientSettings:
     - ``listeners_max``: change, state and error callbacks registered at once; one
       more raises ``LimitExceeded``.
 
+    Queries:
+
+    - ``query_changes_max``: changes a live query or search keeps for a consumer of
+      ``changes()`` that is behind; past it ``changes()`` raises ``LimitExceeded``.
+    - ``query_index_auto_threshold``: local queries of one pattern (equality, range…
+      on an attribute) after which the client indexes that attribute itself.
+
     ``limits`` bounds inbound frames (the protocol's :class:`Limits`); the websocket's
     ``max_size`` is ``limits.frame_bytes_max``.
     """
@@ -72,6 +79,8 @@ class ClientSettings:
     backoff_max_ms: int = 30_000
     max_drift_ms: int = 60_000
     listeners_max: int = 1_000
+    query_changes_max: int = 10_000
+    query_index_auto_threshold: int = 3
     limits: Limits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
