@@ -18,8 +18,12 @@ import logging
 
 from topgun_client._backoff import Backoff
 from topgun_client._client import ClientStats, TopGunClient
+from topgun_client._compute import MergeRejection, ProcessorFailed, ProcessorResult
+from topgun_client._counters import CounterHandle
 from topgun_client._effects import MapChange
 from topgun_client._errors import ClientClosed, ServerError, WriteRejected, WriteTimeout
+from topgun_client._journal import JournalPage, JournalStream
+from topgun_client._locks import LockHandle
 from topgun_client._maps import LWWMapHandle, ORMapHandle, WriteConcern
 from topgun_client._outbox import WriteResult
 from topgun_client._queries import LiveQuery, QueryChange, QueryPage
@@ -27,6 +31,7 @@ from topgun_client._search import RankedQuery, SearchChange, SearchResult
 from topgun_client._settings import ClientSettings
 from topgun_client._state import TRANSITIONS, ConnectionState, IllegalTransition
 from topgun_client._tokens import TokenProvider
+from topgun_client._topics import TopicHandle, TopicMessage, TopicQueueSettings, TopicSubscription
 
 __version__ = "0.1.0"
 
@@ -37,11 +42,18 @@ __all__ = [
     "ClientSettings",
     "ClientStats",
     "ConnectionState",
+    "CounterHandle",
     "IllegalTransition",
+    "JournalPage",
+    "JournalStream",
     "LWWMapHandle",
     "LiveQuery",
+    "LockHandle",
     "MapChange",
+    "MergeRejection",
     "ORMapHandle",
+    "ProcessorFailed",
+    "ProcessorResult",
     "QueryChange",
     "QueryPage",
     "RankedQuery",
@@ -50,6 +62,10 @@ __all__ = [
     "ServerError",
     "TokenProvider",
     "TopGunClient",
+    "TopicHandle",
+    "TopicMessage",
+    "TopicQueueSettings",
+    "TopicSubscription",
     "WriteConcern",
     "WriteRejected",
     "WriteResult",

@@ -20,6 +20,11 @@ from typing import Self
 from topgun_client._acks import AckWaiters
 from topgun_client._backoff import Backoff
 from topgun_client._connection import Connector, Sleep
+from topgun_client._coordination_api import (
+    CoordinationMethods,
+    load_coordination,
+    wire_coordination,
+)
 from topgun_client._engine import ClientEngine
 from topgun_client._errors import ClientClosed, WriteTimeout
 from topgun_client._listeners import ChangeListener, ErrorListener, Listeners, StateChangeListener
@@ -31,6 +36,7 @@ from topgun_client._settings import ClientSettings
 from topgun_client._startup import Store, load_last_sync, load_maps, load_node_id, open_store
 from topgun_client._state import ConnectionState, StateMachine
 from topgun_client._tokens import TokenProvider, TokenSource
+from topgun_client._topics import TopicQueueSettings
 from topgun_client._writer import LocalWriter
 from topgun_core.clock import Clock, SystemClock
 from topgun_core.errors import StorageError
@@ -52,14 +58,15 @@ class ClientStats:
     token_requests: int
 
 
-class TopGunClient(QueryMethods):
+class TopGunClient(QueryMethods, CoordinationMethods):
     """An offline-first TopGun client.
 
     ``url`` is the server's websocket endpoint (``ws://host:port/ws``). Authenticate
     with a static ``token`` or a ``token_provider`` (an async callable asked again
     when the server refuses or the token expires). ``store`` is a SQLite file path,
     ``":memory:"`` or a ``StorageAdapter``. ``online=False`` starts offline (see
-    :meth:`go_online`). ``clock``, ``rng`` and ``sleep`` are for tests.
+    :meth:`go_online`). ``topics`` bounds the durable publish queue (capacity and
+    overflow policy). ``clock``, ``rng`` and ``sleep`` are for tests.
     """
 
     def __init__(  # noqa: PLR0913
@@ -75,6 +82,7 @@ class TopGunClient(QueryMethods):
         clock: Clock | None = None,
         rng: random.Random | None = None,
         sleep: Sleep | None = None,
+        topics: TopicQueueSettings | None = None,
     ) -> None:
         if not url.startswith(("ws://", "wss://")):
             raise ValueError("url must be a ws:// or wss:// URL")
@@ -95,6 +103,7 @@ class TopGunClient(QueryMethods):
         self._tasks: list[asyncio.Task[None]] = []
         self._handles: dict[str, LWWMapHandle | ORMapHandle] = {}
         self._closed = False
+        self._topic_settings = topics or TopicQueueSettings()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -117,6 +126,7 @@ class TopGunClient(QueryMethods):
             await self._storage.close()
             raise
         self._rt = rt
+        wire_coordination(rt, self._local_write)
         backoff = Backoff(
             self._settings.backoff_initial_ms, self._settings.backoff_max_ms, self._rng
         )
@@ -135,6 +145,7 @@ class TopGunClient(QueryMethods):
         replica = Replica(node_id, self._clock, settings, self._local_write)
         await load_maps(self._storage, replica)
         engine = ClientEngine(replica, settings, await load_last_sync(self._storage))
+        await load_coordination(engine.coord, self._storage, self._topic_settings)
         ops_ready = asyncio.Event()
         engine.live.wake = ops_ready.set
         writer = LocalWriter(

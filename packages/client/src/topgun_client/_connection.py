@@ -108,6 +108,7 @@ class Connector:
             ) as group:
                 _log.info("connection to %s ended: %r", self._url, group.exceptions[0])
             self._ws = None
+            self._rt.engine.coord.disconnected()  # calls in flight: outcome unknown
             self._rt.engine.live.disconnected()
             if not self._online.is_set():
                 continue
@@ -209,6 +210,7 @@ class _Session:
         await self._authenticated.wait()
         while True:
             await self.apply(rt.engine.start_new_walks())
+            await self.apply(rt.engine.coord.sends())
             await self.apply(rt.engine.live_sends())
             if rt.engine.window.has_retries:
                 # Refused as busy (429/503): wait, growing with each refusal in a row.

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Final, assert_never
 
+from topgun_client._coordination_api import new_coordination
 from topgun_client._effects import Effects, MapChange
 from topgun_client._errors import ServerError
 from topgun_client._live import LiveRegistry
@@ -58,7 +59,16 @@ SYNC_NAMESPACE: Final = "topgun_client.sync"
 class ClientEngine:
     """Protocol logic of one client across its connections."""
 
-    __slots__ = ("_replica", "_settings", "_syncing", "last_sync", "live", "walks", "window")
+    __slots__ = (
+        "_replica",
+        "_settings",
+        "_syncing",
+        "coord",
+        "last_sync",
+        "live",
+        "walks",
+        "window",
+    )
 
     def __init__(
         self, replica: Replica, settings: ClientSettings, last_sync: dict[str, int]
@@ -66,6 +76,8 @@ class ClientEngine:
         self._replica = replica
         self._settings = settings
         self.last_sync = last_sync
+        self.coord = new_coordination(replica, settings)
+        """Topics, counters, locks, journal, processors, resolvers (``_coordination``)."""
         self.live = LiveRegistry(
             lambda registry: LocalIndexes(
                 replica.hlc.clock,
@@ -178,12 +190,15 @@ class ClientEngine:
                 continue
             self._handle(inner, out)
 
-    def _handle(self, message: ServerMessage, out: Effects) -> None:  # noqa: C901, PLR0912
+    def _handle(self, message: ServerMessage, out: Effects) -> None:  # noqa: C901, PLR0912, PLR0915
+        if self.coord.receive(message):
+            return  # topics, counters, locks, journal, processors
         match message["type"]:
             case "AUTH_REQUIRED" | "PONG":
                 pass  # AUTH is sent on connect; any frame counts as liveness
             case "AUTH_ACK":
                 out.auth_ack = message
+                out.sends.extend(self.coord.on_authenticated())
                 out.sends.extend(self.live.on_authenticated())
             case "AUTH_FAIL":
                 out.auth_failed = message["error"]
