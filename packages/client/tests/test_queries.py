@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
-from topgun_client import ClientSettings, ConnectionState, QueryChange, ServerError, TopGunClient
+from topgun_client import (
+    ClientSettings,
+    ConnectionState,
+    QueryChange,
+    ServerError,
+    TopGunClient,
+    WriteConcern,
+)
 from topgun_core.query import P
 from topgun_server.testing import running_server
 
@@ -174,3 +182,37 @@ async def test_a_refused_subscription_raises_from_changes() -> None:
             with pytest.raises(ServerError) as caught:
                 await asyncio.wait_for(_drain(second), TIMEOUT_S)
             assert caught.value.code == 429
+
+
+async def _evicted(server, name: str) -> bool:
+    _, raw = await server.get("/api/admin/maps", server.token("ops", ("ADMIN",)))
+    return any(m["name"] == name and m["state"] == "UNLOADED" for m in json.loads(raw)["maps"])
+
+
+async def test_a_query_resumes_when_the_server_reloads_its_map() -> None:
+    async with running_server(maps_memory_bytes_max=4_000) as server:
+        token = server.token()
+        async with TopGunClient(server.ws_url, token=token) as client:
+            watched = client.get_map("watched")
+            for i in range(3):
+                await watched.write(f"k{i}", {"n": i}, write_concern=WriteConcern.PERSISTED)
+            async with client.query("watched", sort=[("n", "asc")]) as q:
+                changes = q.changes()
+                await _connected(client)
+                await asyncio.wait_for(q.confirmed_event.wait(), TIMEOUT_S)
+                assert [k for k, _ in q.results] == ["k0", "k1", "k2"]  # local at once
+                filler = client.get_map("filler")
+                for i in range(40):
+                    await filler.write(
+                        f"f{i}", {"x": "y" * 50}, write_concern=WriteConcern.PERSISTED
+                    )
+                    if await _evicted(server, "watched"):
+                        break
+                assert await _evicted(server, "watched")
+                # The reload answers a fresh snapshot (diffed: nothing new), then the write.
+                q.confirmed_event.clear()
+                watched.set("k9", {"n": 9})
+                await asyncio.wait_for(q.confirmed_event.wait(), TIMEOUT_S)
+                watched.set("sentinel", {"n": 100})
+                assert await _next(changes, 2) == [("ENTER", "k9"), ("ENTER", "sentinel")]
+                assert [k for k, _ in q.results] == ["k0", "k1", "k2", "k9", "sentinel"]
