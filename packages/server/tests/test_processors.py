@@ -150,3 +150,17 @@ async def test_processors_need_write_permission(tmp_path) -> None:
         response = await client.expect("ENTRY_PROCESS_RESPONSE")
         assert not response["success"]
         assert "not allowed" in response["error"]
+
+
+async def test_code_and_argument_sizes_are_bounded(server: RunningServer) -> None:
+    client = await _client(server)
+    too_long = "x = 1\n" * 6000  # over 32 768 characters
+    await client.send(_process("c", "k", {"name": "big", "code": too_long}))
+    response = await client.expect("ENTRY_PROCESS_RESPONSE")
+    assert not response["success"]
+    assert "processor_code_chars_max" in response["error"]
+    args = {"blob": "y" * 70_000}  # over 64 KiB of msgpack
+    await client.send(_process("a", "k", {"name": "builtin:put_if_absent", "args": args}))
+    response = await client.expect("ENTRY_PROCESS_RESPONSE")
+    assert not response["success"]
+    assert "processor_args_bytes_max" in response["error"]

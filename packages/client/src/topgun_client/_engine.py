@@ -12,8 +12,11 @@ envelopes): an invalid frame is reported and dropped, nothing else changes.
 Dispatch is one ``match`` over the whole server union ending in ``assert_never``,
 so a new message type cannot be forgotten. Query, search and hybrid-query messages
 go to the :class:`~topgun_client._live.LiveRegistry` (``engine.live``), which also
-re-subscribes every live handle once a new connection is authenticated. Messages
-of features this client does not use yet (topics, locks...) are ignored with a
+re-subscribes every live handle once a new connection is authenticated. Topic,
+counter, lock, journal, processor and resolver messages go first to the
+:class:`~topgun_client._coordination.Coordination` hub (``engine.coord``), which
+sends its own subscriptions again on each authenticated connection. Messages of
+features this client does not use yet (the partition map) are ignored with a
 debug log.
 """
 
