@@ -32,9 +32,8 @@ def _require_pg_bin() -> Path:
         message = "PostgreSQL binaries (initdb, pg_ctl) not found"
         if os.environ.get("TOPGUN_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"{message} and TOPGUN_REQUIRE_POSTGRES=1")
-        pytest.skip(
-            f"{message}; install postgresql (set TOPGUN_REQUIRE_POSTGRES=1 to fail instead)"
-        )
+        hint = "install postgresql, or set TOPGUN_REQUIRE_POSTGRES=1 to fail instead"
+        pytest.skip(f"{message}; {hint}")  # only without TOPGUN_REQUIRE_POSTGRES=1
     return bin_dir
 
 

@@ -11,14 +11,12 @@ retained by the server. ``close()`` (or leaving ``async with``) sends
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 from topgun_client._coordination import Coordination, new_request_id
 from topgun_client._errors import ServerError
+from topgun_client._streams import BoundedStream
 from topgun_core.hlc import Timestamp
 from topgun_core.journal import JournalEvent, JournalEventType, JournalEventWire
 from topgun_core.protocol import ClientMessage, JournalEventMessage
@@ -54,8 +52,15 @@ class JournalPage:
         return self.events[-1].sequence + 1 if self.events else None
 
 
-class JournalStream:
-    """A journal subscription (module docstring)."""
+class JournalStream(BoundedStream[JournalEvent]):
+    """A journal subscription (module docstring).
+
+    At most 10 000 unread events are buffered; a reader further behind loses the
+    oldest (counted in ``dropped``) and can read them back with ``journal.read``.
+    Closing stops at once: events buffered before ``close()`` are not handed out.
+    """
+
+    drain_after_close = False
 
     def __init__(
         self,
@@ -67,10 +72,9 @@ class JournalStream:
         self.id = new_request_id("journal")
         self.map_name = map_name
         self.types = types
+        super().__init__()
         self._journal = journal
         self._next = from_sequence
-        self._queue: asyncio.Queue[JournalEvent | ServerError] = asyncio.Queue()
-        self.closed = False
 
     def subscribe_message(self) -> ClientMessage:
         """The JOURNAL_SUBSCRIBE that (re)starts this stream where it left off."""
@@ -87,40 +91,10 @@ class JournalStream:
         if self._next is not None and event.sequence < self._next:
             return  # already delivered before a reconnect
         self._next = event.sequence + 1
-        self._queue.put_nowait(event)
+        self.push(event)
 
-    def _fail(self, error: ServerError) -> None:
-        self._queue.put_nowait(error)
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> JournalEvent:
-        if self.closed:
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if isinstance(item, ServerError):
-            raise item
-        return item
-
-    async def get(self, timeout: float | None = None) -> JournalEvent:
-        """The next event (``TimeoutError`` after ``timeout`` seconds)."""
-        async with asyncio.timeout(timeout):
-            return await self.__anext__()
-
-    def close(self) -> None:
-        """Stop the subscription on the server."""
-        if not self.closed:
-            self.closed = True
-            self._journal.remove(self)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+    def _on_close(self) -> None:
+        self._journal.remove(self)
 
 
 class Journal:
@@ -178,7 +152,7 @@ class Journal:
         """An ERROR naming a subscription: the stream raises it."""
         stream = self._streams.pop(request_id, None)
         if stream is not None:
-            stream._fail(error)
+            stream.fail(error)
 
     def on_authenticated(self) -> list[ClientMessage]:
         """Every open stream, resumed after the last event it delivered."""

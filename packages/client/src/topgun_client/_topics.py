@@ -17,18 +17,17 @@ policy decides (``drop_oldest``, ``drop_newest``, or ``error``, which makes
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
 import msgpack  # type: ignore[import-untyped]  # ships no type information
 
 from topgun_client._coordination import Coordination
 from topgun_client._pending import PendingWrites
+from topgun_client._streams import BoundedStream
 from topgun_core.protocol import ClientMessage, TopicMessagePayload
 from topgun_core.storage import StorageAdapter
 from topgun_core.topics import (
@@ -54,7 +53,6 @@ _log = logging.getLogger("topgun_client.topics")
 TOPICS_NAMESPACE: Final = "topgun_client.topics"
 """kv namespace of queued publishes (one row per message, keys in queue order)."""
 _MARKER_BASE: Final = 2**52  # PING markers never collide with millisecond heartbeats
-_SUBSCRIPTION_BUFFER_MAX: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,49 +73,21 @@ class TopicMessage:
     timestamp_ms: int
 
 
-class TopicSubscription:
-    """Messages of one topic: ``async for`` them; ``close()`` (or ``async with``) ends it."""
+class TopicSubscription(BoundedStream[TopicMessage]):
+    """Messages of one topic: ``async for`` them; ``close()`` (or ``async with``) ends it.
+
+    At most 10 000 unread messages are buffered; beyond that the oldest are dropped
+    and counted in ``dropped``.
+    """
 
     def __init__(self, topics: Topics, topic: str) -> None:
+        super().__init__()  # STREAM_BUFFER_MAX unread messages
         self.topic = topic
         self._topics = topics
-        self._queue: asyncio.Queue[TopicMessage] = asyncio.Queue()
-        self.dropped = 0
-        """Messages dropped because this subscriber fell more than 10 000 behind."""
-        self.closed = False
 
-    def _put(self, message: TopicMessage) -> None:
-        if self._queue.qsize() >= _SUBSCRIPTION_BUFFER_MAX:
-            self._queue.get_nowait()
-            self.dropped += 1
-        self._queue.put_nowait(message)
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> TopicMessage:
-        if self.closed and self._queue.empty():
-            raise StopAsyncIteration
-        return await self._queue.get()
-
-    async def get(self, timeout: float | None = None) -> TopicMessage:
-        """The next message (``TimeoutError`` after ``timeout`` seconds)."""
-        async with asyncio.timeout(timeout):
-            return await self._queue.get()
-
-    def close(self) -> None:
-        """Unsubscribe (the server is told when this was the topic's last subscription)."""
-        if not self.closed:
-            self.closed = True
-            self._topics.remove(self)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+    def _on_close(self) -> None:
+        # The server is told when this was the topic's last subscription.
+        self._topics.remove(self)
 
 
 class TopicHandle:
@@ -272,4 +242,4 @@ class Topics:
             payload["topic"], payload["data"], payload.get("publisherId"), payload["timestamp"]
         )
         for subscription in tuple(self._subscriptions.get(message.topic, ())):
-            subscription._put(message)
+            subscription.push(message)
