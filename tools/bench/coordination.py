@@ -31,7 +31,6 @@ import asyncio
 import platform
 import secrets
 import statistics
-import struct
 import sys
 import tempfile
 import time
@@ -39,7 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgpack
-from websockets.asyncio.client import ClientConnection, connect
+from _wire import frame_messages, open_authenticated
+from websockets.asyncio.client import ClientConnection
 
 from topgun_core.clock import SystemClock
 from topgun_core.hlc import HLC, Timestamp
@@ -49,41 +49,13 @@ from topgun_server.auth import mint_token
 from topgun_server.services.journal import Journal
 from topgun_server.testing import ServerProcess
 
-_U32 = struct.Struct("<I")
 SUBSCRIBERS = 100
 WINDOW = 32
 
 
-def _messages(frame: bytes) -> list[dict]:
-    message = msgpack.unpackb(frame, raw=False)
-    if message.get("type") != "BATCH":
-        return [message]
-    data = message["data"]
-    (count,) = _U32.unpack_from(data, 0)
-    offset, out = 4, []
-    for _ in range(count):
-        (length,) = _U32.unpack_from(data, offset)
-        offset += 4
-        out.append(msgpack.unpackb(data[offset : offset + length], raw=False))
-        offset += length
-    return out
-
-
-async def _open(url: str, token: str) -> ClientConnection:
-    ws = await connect(url, compression=None, max_size=256 * 1024 * 1024)
-    await ws.recv()  # AUTH_REQUIRED
-    await ws.send(msgpack.packb({"type": "AUTH", "token": token}))
-    while True:
-        for message in _messages(await ws.recv()):
-            if message["type"] == "AUTH_ACK":
-                return ws
-            if message["type"] == "AUTH_FAIL":
-                raise RuntimeError(message["error"])
-
-
 async def _until(ws: ClientConnection, kind: str) -> dict:
     while True:
-        for message in _messages(await ws.recv()):
+        for message in frame_messages(await ws.recv()):
             if message["type"] == kind:
                 return message
 
@@ -105,12 +77,12 @@ async def _server(directory: Path, name: str, storage: str, secret: str) -> Serv
 
 
 async def topic_fanout(url: str, token: str, messages: int) -> dict:
-    subscribers = [await _open(url, token) for _ in range(SUBSCRIBERS)]
+    subscribers = [await open_authenticated(url, token) for _ in range(SUBSCRIBERS)]
     for ws in subscribers:
         await ws.send(msgpack.packb({"type": "TOPIC_SUB", "payload": {"topic": "bench"}}))
         await ws.send(msgpack.packb({"type": "PING", "timestamp": 1}))
         await _until(ws, "PONG")
-    publisher = await _open(url, token)
+    publisher = await open_authenticated(url, token)
     frames = [
         msgpack.packb({"type": "TOPIC_PUB", "payload": {"topic": "bench", "data": {"n": i}}})
         for i in range(messages)
@@ -119,7 +91,7 @@ async def topic_fanout(url: str, token: str, messages: int) -> dict:
     async def drain(ws: ClientConnection) -> None:
         seen = 0
         while seen < messages:
-            seen += sum(1 for m in _messages(await ws.recv()) if m["type"] == "TOPIC_MESSAGE")
+            seen += sum(1 for m in frame_messages(await ws.recv()) if m["type"] == "TOPIC_MESSAGE")
 
     started = time.perf_counter()
     readers = [asyncio.ensure_future(drain(ws)) for ws in subscribers]
@@ -136,7 +108,7 @@ async def topic_fanout(url: str, token: str, messages: int) -> dict:
 
 
 async def lock_rtt(url: str, token: str, cycles: int) -> dict:
-    ws = await _open(url, token)
+    ws = await open_authenticated(url, token)
     started = time.perf_counter()
     for i in range(cycles):
         request = {"type": "LOCK_REQUEST", "payload": {"requestId": f"r{i}", "name": "bench"}}
@@ -152,7 +124,7 @@ async def lock_rtt(url: str, token: str, cycles: int) -> dict:
 
 
 async def processors(url: str, token: str, count: int, *, sandboxed: bool) -> dict:
-    ws = await _open(url, token)
+    ws = await open_authenticated(url, token)
     processor: dict = {"name": "builtin:increment", "args": {"delta": 1}}
     if sandboxed:
         code = "return {'value': (value or 0) + args['delta'], 'result': None}"
@@ -177,7 +149,7 @@ async def processors(url: str, token: str, count: int, *, sandboxed: bool) -> di
         await ws.send(frames[sent])
         sent += 1
     while answered < count:
-        for message in _messages(await ws.recv()):
+        for message in frame_messages(await ws.recv()):
             if message["type"] != "ENTRY_PROCESS_RESPONSE":
                 continue
             answered += 1

@@ -28,14 +28,14 @@ import os
 import platform
 import secrets
 import statistics
-import struct
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import msgpack
-from websockets.asyncio.client import ClientConnection, connect
+from _wire import frame_messages, open_authenticated
+from websockets.asyncio.client import ClientConnection
 
 from topgun_server.auth import mint_token
 from topgun_server.testing import ProtocolClient, ServerProcess
@@ -43,7 +43,6 @@ from topgun_server.testing import ProtocolClient, ServerProcess
 OPS_PER_BATCH = 100
 WINDOW = 8
 BASE_MILLIS = int(time.time() * 1000) - 3_600_000
-_U32 = struct.Struct("<I")
 
 
 def _batch_frame(map_name: str, first_id: int, concern: str, node: str) -> bytes:
@@ -64,33 +63,6 @@ def _batch_frame(map_name: str, first_id: int, concern: str, node: str) -> bytes
     return msgpack.packb(message, use_bin_type=True)
 
 
-def _messages(frame: bytes) -> list[dict]:
-    message = msgpack.unpackb(frame, raw=False)
-    if message.get("type") != "BATCH":
-        return [message]
-    data = message["data"]
-    (count,) = _U32.unpack_from(data, 0)
-    offset, out = 4, []
-    for _ in range(count):
-        (length,) = _U32.unpack_from(data, offset)
-        offset += 4
-        out.append(msgpack.unpackb(data[offset : offset + length], raw=False))
-        offset += length
-    return out
-
-
-async def _open(url: str, token: str) -> ClientConnection:
-    ws = await connect(url, compression=None, max_size=256 * 1024 * 1024)
-    await ws.recv()  # AUTH_REQUIRED
-    await ws.send(msgpack.packb({"type": "AUTH", "token": token}))
-    while True:
-        for message in _messages(await ws.recv()):
-            if message["type"] == "AUTH_ACK":
-                return ws
-            if message["type"] == "AUTH_FAIL":
-                raise RuntimeError(message["error"])
-
-
 async def _batch_worker(
     ws: ClientConnection, frames: list[tuple[int, bytes]], latencies: list[float]
 ) -> None:
@@ -102,7 +74,7 @@ async def _batch_worker(
     async def reader() -> None:
         nonlocal remaining
         while remaining:
-            for message in _messages(await ws.recv()):
+            for message in frame_messages(await ws.recv()):
                 if message["type"] == "OP_ACK":
                     last = message["payload"]["lastId"]
                     latencies.append(time.perf_counter() - sent.pop(last))
@@ -124,7 +96,10 @@ async def op_batch(
 ) -> dict:
     """N connections, each sending ``batches`` OP_BATCH frames of 100 PUTs."""
     map_name = f"bench-{concern.lower()}-{secrets.token_hex(3)}"
-    sockets = [await _open(server.ws_url, mint_token(secret, sub=f"w{i}")) for i in range(conns)]
+    sockets = [
+        await open_authenticated(server.ws_url, mint_token(secret, sub=f"w{i}"))
+        for i in range(conns)
+    ]
     plans = [
         [
             (
@@ -153,7 +128,7 @@ async def op_batch(
 
 async def client_op_rtt(server: ServerProcess, secret: str, count: int) -> dict:
     """Sequential single CLIENT_OP round trips on one connection."""
-    ws = await _open(server.ws_url, mint_token(secret, sub="rtt"))
+    ws = await open_authenticated(server.ws_url, mint_token(secret, sub="rtt"))
     frames = []
     for i in range(1, count + 1):
         op = {
@@ -172,7 +147,7 @@ async def client_op_rtt(server: ServerProcess, secret: str, count: int) -> dict:
     for frame in frames:
         t0 = time.perf_counter()
         await ws.send(frame)
-        while not any(m["type"] == "OP_ACK" for m in _messages(await ws.recv())):
+        while not any(m["type"] == "OP_ACK" for m in frame_messages(await ws.recv())):
             pass
         latencies.append(time.perf_counter() - t0)
     elapsed = time.perf_counter() - started
@@ -189,7 +164,10 @@ async def _fill(
     server: ServerProcess, secret: str, map_name: str, records: int, conns: int
 ) -> None:
     per_conn = records // conns // OPS_PER_BATCH
-    sockets = [await _open(server.ws_url, mint_token(secret, sub=f"f{i}")) for i in range(conns)]
+    sockets = [
+        await open_authenticated(server.ws_url, mint_token(secret, sub=f"f{i}"))
+        for i in range(conns)
+    ]
     plans = [
         [
             (
