@@ -56,3 +56,26 @@ async def test_draining_and_stopping_streams_differ_after_close() -> None:
 def test_buffer_must_hold_something() -> None:
     with pytest.raises(ValueError, match="at least one"):
         _Draining(buffer_max=0)
+
+
+async def test_change_feed_fails_loudly_when_the_reader_falls_behind() -> None:
+    from topgun_client._live import ChangeFeed
+    from topgun_core.errors import LimitExceeded
+
+    feed: ChangeFeed[int] = ChangeFeed(2)
+    feed.push(1)
+    feed.push(2)
+    feed.push(3)  # one over the bound: the feed fails instead of dropping silently
+    feed.push(4)  # ignored after the failure
+    with pytest.raises(LimitExceeded, match="query_changes_max"):
+        async for _ in feed.changes():
+            pass
+
+
+async def test_change_feed_ends_after_what_is_queued() -> None:
+    from topgun_client._live import ChangeFeed
+
+    feed: ChangeFeed[str] = ChangeFeed(10)
+    feed.push("a")
+    feed.end()
+    assert [c async for c in feed.changes()] == ["a"]

@@ -26,21 +26,74 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import AsyncIterator, Callable
+from typing import Generic, Protocol, TypeVar
 
 from topgun_client._errors import ServerError
 from topgun_client._local import LocalIndexes
-from topgun_core.errors import TopGunError, Unavailable
+from topgun_core.errors import LimitExceeded, TopGunError, Unavailable
 from topgun_core.protocol import ClientMessage, ErrorPayload, ServerMessage
 from topgun_core.query import Delta
 
-__all__ = ["LiveHandle", "LiveRegistry", "new_id"]
+__all__ = ["ChangeFeed", "LiveHandle", "LiveRegistry", "new_id"]
+
+T = TypeVar("T")
 
 
 def new_id(prefix: str) -> str:
     """A fresh subscription or request id."""
     return f"{prefix}-{secrets.token_urlsafe(9)}"
+
+
+class ChangeFeed(Generic[T]):
+    """The bounded queue behind a live handle's ``changes()``.
+
+    At most ``changes_max`` unconsumed changes; one more fails the feed with
+    ``LimitExceeded("query_changes_max")`` rather than dropping a change silently.
+    After a failure nothing more is queued and the reader gets the error raised;
+    :meth:`end` finishes the stream normally.
+    """
+
+    def __init__(self, changes_max: int) -> None:
+        self._queue: asyncio.Queue[T | None] = asyncio.Queue(changes_max)
+        self._failure: TopGunError | None = None
+
+    def push(self, change: T) -> None:
+        """Queue one change (ignored once the feed has failed)."""
+        if self._failure is not None:
+            return
+        try:
+            self._queue.put_nowait(change)
+        except asyncio.QueueFull:
+            limit = self._queue.maxsize
+            self.fail(LimitExceeded("query_changes_max", limit + 1, limit))
+
+    def end(self) -> None:
+        """Finish the stream: the reader's loop ends after what is queued."""
+        try:
+            self._queue.put_nowait(None)
+        except asyncio.QueueFull:
+            limit = self._queue.maxsize
+            self.fail(LimitExceeded("query_changes_max", limit + 1, limit))
+
+    def fail(self, error: TopGunError) -> None:
+        """Drop what is queued and make the reader raise ``error``."""
+        self._failure = error
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)  # wakes the consumer
+
+    async def changes(self) -> AsyncIterator[T]:
+        """Each queued change, in order, until the end or a failure (raised)."""
+        while True:
+            if self._failure is not None:
+                raise self._failure
+            change = await self._queue.get()
+            if change is None:  # the end marker
+                if self._failure is not None:
+                    raise self._failure
+                return
+            yield change
 
 
 class LiveHandle(Protocol):

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
-from topgun_client._live import LiveRegistry, new_id
+from topgun_client._live import ChangeFeed, LiveRegistry, new_id
 from topgun_client._local import LocalIndex
-from topgun_core.errors import LimitExceeded, TopGunError
+from topgun_core.errors import TopGunError
 from topgun_core.protocol import ChangeType, ClientMessage, ServerMessage
 from topgun_core.query import Delta, QuerySpec, SortOrder
 from topgun_core.query import LiveQuery as CoreLiveQuery
@@ -97,13 +97,12 @@ class LiveQuery:
         self._index_of = index
         self.spec = spec
         self.id = new_id("q")
-        self._changes: asyncio.Queue[QueryChange | None] = asyncio.Queue(changes_max)
+        self._feed: ChangeFeed[QueryChange] = ChangeFeed(changes_max)
         self._local: CoreLiveQuery | None = None
         self._index: LocalIndex | None = None
         self._extras: dict[str, JsonValue] = {}
         self._visible: list[tuple[str, JsonValue]] | None = None
         self._server_cursor: str | None = None
-        self._failure: TopGunError | None = None
         self._active = False
         self.confirmed = False
         """Whether the server's snapshot arrived on the current connection."""
@@ -144,7 +143,7 @@ class LiveQuery:
         self._registry.remove(self)
         if self._index is not None:
             self._index.queries.unsubscribe(self.id)
-        self._push(None)
+        self._feed.end()
 
     # ------------------------------------------------------------------ reading
 
@@ -163,35 +162,13 @@ class LiveQuery:
         local = self._local.next_cursor() if self._local is not None else None
         return local or self._server_cursor
 
-    async def changes(self) -> AsyncIterator[QueryChange]:
+    def changes(self) -> AsyncIterator[QueryChange]:
         """Each change of the results, in order, until the query stops."""
-        while True:
-            if self._failure is not None:
-                raise self._failure
-            change = await self._changes.get()
-            if change is None:  # the stop marker
-                if self._failure is not None:
-                    raise self._failure
-                return
-            yield change
-
-    def _push(self, change: QueryChange | None) -> None:
-        try:
-            self._changes.put_nowait(change)  # None ends the stream
-        except asyncio.QueueFull:
-            limit = self._changes.maxsize
-            self._failure = LimitExceeded("query_changes_max", limit + 1, limit)
-            self._drain_for_marker()
-
-    def _drain_for_marker(self) -> None:
-        while not self._changes.empty():
-            self._changes.get_nowait()
-        self._changes.put_nowait(None)  # wakes the consumer
+        return self._feed.changes()
 
     def _emit(self, changes: list[QueryChange]) -> None:
         for change in changes:
-            if self._failure is None:
-                self._push(change)
+            self._feed.push(change)
 
     # ------------------------------------------------------------------ merging
 
@@ -254,8 +231,7 @@ class LiveQuery:
 
     def on_error(self, error: TopGunError) -> None:
         """The server refused the subscription: ``changes()`` raises ``error``."""
-        self._failure = error
-        self._drain_for_marker()
+        self._feed.fail(error)
 
     def subscribe_message(self) -> ClientMessage:
         """``QUERY_SUB`` for this query."""

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal, Self
 
-from topgun_client._live import LiveRegistry, new_id
-from topgun_core.errors import LimitExceeded, TopGunError
+from topgun_client._live import ChangeFeed, LiveRegistry, new_id
+from topgun_core.errors import TopGunError
 from topgun_core.protocol import ChangeType, ClientMessage, ScoredResult, ServerMessage
 from topgun_core.query import Delta
 from topgun_core.values import JsonValue, canonical_json
@@ -81,8 +81,7 @@ class RankedQuery:
         self.id = new_id("s" if kind == "search" else "h")
         self._message = subscribe
         self._view: dict[str, SearchResult] = {}
-        self._changes: asyncio.Queue[SearchChange | None] = asyncio.Queue(changes_max)
-        self._failure: TopGunError | None = None
+        self._feed: ChangeFeed[SearchChange] = ChangeFeed(changes_max)
         self._active = False
         self.confirmed_event = asyncio.Event()
         """Set when the server's snapshot arrives on the current connection."""
@@ -107,41 +106,19 @@ class RankedQuery:
         if self._active:
             self._active = False
             self._registry.remove(self)
-            self._put(None)
+            self._feed.end()
 
     @property
     def results(self) -> list[SearchResult]:
         """The ranked window as last reported, best first."""
         return list(self._view.values())
 
-    async def changes(self) -> AsyncIterator[SearchChange]:
+    def changes(self) -> AsyncIterator[SearchChange]:
         """Each change of the window, in order, until the subscription stops."""
-        while True:
-            if self._failure is not None:
-                raise self._failure
-            change = await self._changes.get()
-            if change is None:
-                if self._failure is not None:
-                    raise self._failure
-                return
-            yield change
-
-    def _put(self, change: SearchChange | None) -> None:
-        try:
-            self._changes.put_nowait(change)
-        except asyncio.QueueFull:
-            limit = self._changes.maxsize
-            self._fail(LimitExceeded("query_changes_max", limit + 1, limit))
-
-    def _fail(self, error: TopGunError) -> None:
-        self._failure = error
-        while not self._changes.empty():
-            self._changes.get_nowait()
-        self._changes.put_nowait(None)
+        return self._feed.changes()
 
     def _emit(self, change: SearchChange) -> None:
-        if self._failure is None:
-            self._put(change)
+        self._feed.push(change)
 
     def on_server(self, message: ServerMessage) -> None:
         """A snapshot (diffed with the window) or one delta."""
@@ -176,7 +153,7 @@ class RankedQuery:
 
     def on_error(self, error: TopGunError) -> None:
         """The server refused the subscription: ``changes()`` raises ``error``."""
-        self._fail(error)
+        self._feed.fail(error)
 
     def subscribe_message(self) -> ClientMessage:
         """The ``SEARCH_SUB`` / ``HYBRID_QUERY_SUB`` message (with this handle's id)."""
