@@ -9,19 +9,13 @@ from pathlib import Path
 from topgun_server.testing import ProtocolClient, or_add, put, remove, running_server
 
 
-async def _client(server, sub: str = "alice", roles=("USER",)) -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    assert (await client.auth(server.token(sub=sub, roles=roles)))["type"] == "AUTH_ACK"
-    return client
-
-
 async def _hold(client: ProtocolClient, map_name: str) -> None:
     await client.send({"type": "SYNC_INIT", "mapName": map_name})
     await client.expect("SYNC_RESP_ROOT")
 
 
 async def test_writes_reach_holders_but_not_the_origin_or_others(server) -> None:
-    writer, holder, bystander = [await _client(server, s) for s in ("w", "h", "b")]
+    writer, holder, bystander = [await server.client(s) for s in ("w", "h", "b")]
     await _hold(writer, "users")
     await _hold(holder, "users")
     await _hold(bystander, "other")
@@ -49,7 +43,7 @@ async def test_writes_reach_holders_but_not_the_origin_or_others(server) -> None
 
 
 async def test_or_events_are_broadcast(server) -> None:
-    writer, holder = await _client(server, "w"), await _client(server, "h")
+    writer, holder = await server.client("w"), await server.client("h")
     await holder.send(
         {"type": "ORMAP_SYNC_INIT", "mapName": "tags", "rootHash": 0, "bucketHashes": {}}
     )
@@ -79,9 +73,9 @@ async def test_events_are_filtered_per_recipient(tmp_path: Path) -> None:
         )
     )
     async with running_server(policies_file=policies) as server:
-        writer = await _client(server, "w")
-        guest = await _client(server, "g", roles=("GUEST",))
-        user = await _client(server, "u")
+        writer = await server.client("w")
+        guest = await server.client("g", roles=("GUEST",))
+        user = await server.client("u")
         await _hold(guest, "people")
         await _hold(user, "people")
         value = {"name": "Ada", "salary": 100}
@@ -98,7 +92,7 @@ async def test_events_are_filtered_per_recipient(tmp_path: Path) -> None:
 
 
 async def test_a_busy_reader_gets_coalesced_batch_envelopes(server) -> None:
-    writer, holder = await _client(server, "w"), await _client(server, "h")
+    writer, holder = await server.client("w"), await server.client("h")
     await _hold(holder, "feed")
     # 200 events of 64 KB overflow the loopback socket buffers while the holder does
     # not read, so its outbox fills up and goes out in BATCH envelopes afterwards.
@@ -116,7 +110,7 @@ async def test_a_busy_reader_gets_coalesced_batch_envelopes(server) -> None:
 
 async def test_a_reader_that_cannot_keep_up_is_disconnected() -> None:
     async with running_server(outbound_bytes_max=64 * 1024) as server:
-        writer = await _client(server, "w")
+        writer = await server.client("w")
         slow = await ProtocolClient.connect(server.ws_url, max_size=256 * 1024 * 1024)
         await slow.auth(server.token(sub="slow"))
         await _hold(slow, "flood")

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 from topgun_adapters import MemoryStorage
-from topgun_server.testing import ProtocolClient, RunningServer, running_server
-
-
-async def _client(server: RunningServer, sub: str = "alice") -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    await client.auth(server.token(sub))
-    return client
+from topgun_server.testing import RunningServer, running_server
 
 
 def _value(state) -> int:
@@ -17,7 +11,7 @@ def _value(state) -> int:
 
 
 async def test_states_merge_by_node_maxima_and_reach_subscribers(server: RunningServer) -> None:
-    a, b = await _client(server, "a"), await _client(server, "b")
+    a, b = await server.client("a"), await server.client("b")
     for client in (a, b):
         await client.send({"type": "COUNTER_REQUEST", "payload": {"name": "likes"}})
         assert (await client.expect("COUNTER_RESPONSE"))["payload"]["state"] == {"p": {}, "n": {}}
@@ -43,7 +37,7 @@ async def test_states_merge_by_node_maxima_and_reach_subscribers(server: Running
 async def test_counters_survive_a_restart() -> None:
     storage = MemoryStorage()
     async with running_server(adapter=storage) as server:
-        client = await _client(server)
+        client = await server.client()
         await client.send(
             {
                 "type": "COUNTER_SYNC",
@@ -54,14 +48,14 @@ async def test_counters_survive_a_restart() -> None:
         assert _value((await client.expect("COUNTER_RESPONSE"))["payload"]["state"]) == 5
         await client.close()
     async with running_server(adapter=storage) as server:
-        client = await _client(server)
+        client = await server.client()
         await client.send({"type": "COUNTER_REQUEST", "payload": {"name": "c"}})
         state = (await client.expect("COUNTER_RESPONSE"))["payload"]["state"]
         assert state == {"p": {"x": 7}, "n": {"y": 2}}
 
 
 async def test_a_bad_state_is_refused_and_changes_nothing(server: RunningServer) -> None:
-    client = await _client(server)
+    client = await server.client()
     await client.send(
         {"type": "COUNTER_SYNC", "payload": {"name": "c", "state": {"p": {"x": -1}, "n": {}}}}
     )

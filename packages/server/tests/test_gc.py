@@ -9,13 +9,7 @@ from topgun_adapters import MemoryStorage
 from topgun_core.hlc import Timestamp
 from topgun_core.lww_map import LWWRecord
 from topgun_core.storage import WriteBatch
-from topgun_server.testing import ProtocolClient, or_add, or_remove, put, remove, running_server
-
-
-async def _client(server, sub: str = "alice") -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    assert (await client.auth(server.token(sub=sub)))["type"] == "AUTH_ACK"
-    return client
+from topgun_server.testing import or_add, or_remove, put, remove, running_server
 
 
 def _now() -> int:
@@ -26,7 +20,7 @@ async def test_gc_prunes_old_tombstones_and_tells_clients() -> None:
     storage = MemoryStorage()
     settings = {"gc_interval_ms": 50, "gc_tombstone_age_ms": 5_000}
     async with running_server(adapter=storage, gc_interval_ms=3_600_000) as server:
-        client = await _client(server)
+        client = await server.client()
         old = _now() - 60_000
         added = or_add(4, "tags", "t", "x", millis=old)
         ops = [
@@ -49,7 +43,7 @@ async def test_gc_prunes_old_tombstones_and_tells_clients() -> None:
     await storage.close()
 
     async with running_server(adapter=storage, **settings) as server:
-        client = await _client(server)
+        client = await server.client()
         before = await client.sync_lww("m")  # loading the map prunes it to the horizon
         prune = await client.expect("GC_PRUNE")
         horizon = prune["payload"]["olderThan"]["millis"]
@@ -82,13 +76,13 @@ async def test_maps_loaded_after_gc_are_pruned_and_the_horizon_persists() -> Non
     async with running_server(
         adapter=storage, gc_interval_ms=20, gc_tombstone_age_ms=1000
     ) as server:
-        client = await _client(server)
+        client = await server.client()
         await client.expect("GC_PRUNE")
         records = await client.sync_lww("cold")
         assert set(records) == {"alive"}
         await client.close()
     async with running_server(adapter=storage, gc_interval_ms=3_600_000) as server:
-        client = await _client(server)
+        client = await server.client()
         # The stored horizon still forces old clients to reset after a restart.
         await client.send({"type": "SYNC_INIT", "mapName": "cold", "lastSyncTimestamp": 5000})
         assert (await client.expect("SYNC_RESET_REQUIRED"))["payload"]["mapName"] == "cold"

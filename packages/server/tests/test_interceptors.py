@@ -13,7 +13,7 @@ from topgun_server.interceptors import (
     RateLimitInterceptor,
     ServerTimestampInterceptor,
 )
-from topgun_server.testing import ProtocolClient, RunningServer, put, running_server
+from topgun_server.testing import RunningServer, put, running_server
 
 
 class Recorder(Interceptor):
@@ -47,18 +47,12 @@ class Broken(Interceptor):
         raise RuntimeError("bug")
 
 
-async def _client(server: RunningServer, sub: str = "alice") -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    await client.auth(server.token(sub))
-    return client
-
-
 async def test_hooks_run_and_a_refusal_rejects_only_its_op(server: RunningServer) -> None:
     ctx = context_of(server.app)
     assert ctx is not None
     recorder = Recorder()
     ctx.interceptors.add(recorder)
-    client = await _client(server, "ada")
+    client = await server.client("ada")
     ops = [put(1, "m", "ok", 1), put(2, "m", "forbidden:1", 2)]
     await client.send({"type": "OP_BATCH", "payload": {"ops": ops}})
     rejected = await client.expect("OP_REJECTED")
@@ -80,7 +74,7 @@ async def test_a_broken_interceptor_refuses_with_500_and_the_server_goes_on(
     ctx = context_of(server.app)
     assert ctx is not None
     ctx.interceptors.add(Broken())
-    client = await _client(server)
+    client = await server.client()
     await client.send({"type": "CLIENT_OP", "payload": put(1, "m", "k", 1)})
     rejected = await client.expect("OP_REJECTED")
     assert rejected["payload"]["code"] == 500
@@ -93,7 +87,7 @@ async def test_the_rate_limiter_refuses_with_429() -> None:
         assert ctx is not None
         limiter = RateLimitInterceptor(ops_per_s=0.001, burst=3)
         ctx.interceptors.add(limiter)
-        client = await _client(server)
+        client = await server.client()
         ops = [put(i, "m", f"k{i}", i) for i in range(1, 6)]
         await client.send({"type": "OP_BATCH", "payload": {"ops": ops}})
         codes = [(await client.expect("OP_REJECTED"))["payload"]["code"] for _ in range(2)]
@@ -107,7 +101,7 @@ async def test_server_timestamps_replace_client_stamps_and_the_origin_adopts_the
         ctx = context_of(server.app)
         assert ctx is not None
         ctx.interceptors.add(ServerTimestampInterceptor())
-        client = await _client(server)
+        client = await server.client()
         op = put(1, "m", "k", "v")
         await client.send({"type": "CLIENT_OP", "payload": op})
         echoed = await client.expect("SERVER_EVENT")

@@ -7,12 +7,6 @@ from topgun_adapters import MemoryStorage
 from topgun_server.testing import ProtocolClient, RunningServer, or_add, put, remove, running_server
 
 
-async def _client(server: RunningServer, sub: str = "alice", roles=("USER",)) -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    await client.auth(server.token(sub, roles))
-    return client
-
-
 async def _write(client: ProtocolClient, op_id: int, op) -> None:
     await client.send({"type": "CLIENT_OP", "payload": op})
     await client.expect("OP_ACK")
@@ -31,7 +25,7 @@ async def _quiet(client: ProtocolClient, *forbidden: str) -> None:
 
 
 async def test_writes_are_journaled_with_previous_values(server: RunningServer) -> None:
-    writer = await _client(server)
+    writer = await server.client()
     await _write(writer, 1, put(1, "m", "k", {"v": 1}))
     await _write(writer, 2, put(2, "m", "k", {"v": 2}))
     await _write(writer, 3, remove(3, "m", "k"))
@@ -54,7 +48,7 @@ async def test_writes_are_journaled_with_previous_values(server: RunningServer) 
 
 
 async def test_read_pages_and_filters(server: RunningServer) -> None:
-    writer = await _client(server)
+    writer = await server.client()
     for i in range(25):
         await writer.send({"type": "CLIENT_OP", "payload": put(i + 1, f"m{i % 2}", f"k{i}", i)})
     await _barrier(writer)
@@ -84,7 +78,7 @@ async def test_read_pages_and_filters(server: RunningServer) -> None:
 
 
 async def test_replay_then_live_with_no_gaps_and_unsubscribe_stops(server: RunningServer) -> None:
-    writer, reader = await _client(server, "w"), await _client(server, "r")
+    writer, reader = await server.client("w"), await server.client("r")
     for i in range(10):
         await writer.send({"type": "CLIENT_OP", "payload": put(i + 1, "m", f"k{i}", i)})
     await _barrier(writer)
@@ -112,8 +106,8 @@ async def test_a_reader_sees_only_maps_it_may_read(tmp_path) -> None:
         ' {"role": "USER", "pattern": "shown", "actions": ["ALL"], "allowedFields": ["a"]}]'
     )
     async with running_server(policies_file=policies) as server:
-        admin = await _client(server, "root", ("ADMIN",))
-        reader = await _client(server, "u")
+        admin = await server.client("root", ("ADMIN",))
+        reader = await server.client("u")
         await reader.send({"type": "JOURNAL_SUBSCRIBE", "requestId": "s", "fromSequence": 0})
         await _barrier(reader)
         await _write(admin, 1, put(1, "secret", "k", 1))
@@ -129,7 +123,7 @@ async def test_a_persisted_journal_survives_a_restart_within_its_retention() -> 
     storage = MemoryStorage()
     settings = {"journal_persist": True, "journal_capacity": 5}
     async with running_server(adapter=storage, **settings) as server:
-        writer = await _client(server)
+        writer = await server.client()
         for i in range(8):
             await writer.send(
                 {
@@ -144,7 +138,7 @@ async def test_a_persisted_journal_survives_a_restart_within_its_retention() -> 
     assert len(await storage.kv_scan("topgun.journal")) == 5  # retention bounds storage too
     await storage.close()
     async with running_server(adapter=storage, **settings) as server:
-        reader = await _client(server)
+        reader = await server.client()
         await reader.send(
             {"type": "JOURNAL_READ", "requestId": "r", "fromSequence": 0, "limit": 10}
         )
@@ -160,7 +154,7 @@ async def test_a_persisted_journal_survives_a_restart_within_its_retention() -> 
 
 
 async def test_entry_processor_results_are_journaled(server: RunningServer) -> None:
-    client = await _client(server)
+    client = await server.client()
     for rid in ("a", "b"):
         await client.send(
             {

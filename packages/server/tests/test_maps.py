@@ -13,13 +13,7 @@ from topgun_core.hlc import Timestamp
 from topgun_core.lww_map import LWWRecord
 from topgun_core.storage import WriteBatch
 from topgun_server.services.maps import MapSlot, MapState
-from topgun_server.testing import ProtocolClient, put, running_server
-
-
-async def _client(server, sub: str = "alice") -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    assert (await client.auth(server.token(sub=sub)))["type"] == "AUTH_ACK"
-    return client
+from topgun_server.testing import put, running_server
 
 
 async def _seed(storage: MemoryStorage, map_name: str, count: int) -> None:
@@ -47,8 +41,8 @@ async def test_concurrent_first_access_loads_once_and_writers_wait(flaky_storage
     await _seed(flaky_storage, "big", 50)
     flaky_storage.load_gate.clear()
     async with running_server(adapter=flaky_storage) as server:
-        readers = [await _client(server, f"r{i}") for i in range(3)]
-        writer = await _client(server, "w")
+        readers = [await server.client(f"r{i}") for i in range(3)]
+        writer = await server.client("w")
         for reader in readers:
             await reader.send({"type": "SYNC_INIT", "mapName": "big"})
         await _until(lambda: flaky_storage.loads.get("big") == 1)
@@ -68,7 +62,7 @@ async def test_concurrent_first_access_loads_once_and_writers_wait(flaky_storage
 
 async def test_idle_maps_are_evicted_under_the_ceiling_and_reloaded(flaky_storage) -> None:
     async with running_server(adapter=flaky_storage, maps_memory_bytes_max=30_000) as server:
-        client = await _client(server)
+        client = await server.client()
         for name in ("a", "b", "c"):
             ops = [put(i, name, f"k{i}", "v" * 100) for i in range(40)]
             await client.send(
@@ -89,7 +83,7 @@ async def test_idle_maps_are_evicted_under_the_ceiling_and_reloaded(flaky_storag
 
 async def test_a_map_with_unpersisted_writes_is_never_evicted(flaky_storage) -> None:
     async with running_server(adapter=flaky_storage, maps_memory_bytes_max=10_000) as server:
-        client = await _client(server)
+        client = await server.client()
         flaky_storage.gate.clear()
         ops = [put(i, "pending", f"k{i}", "v" * 100) for i in range(40)]
         await client.send({"type": "OP_BATCH", "payload": {"ops": ops}})

@@ -10,12 +10,6 @@ from topgun_adapters import MemoryStorage
 from topgun_server.testing import ProtocolClient, RunningServer, put, running_server
 
 
-async def _client(server: RunningServer, sub: str = "alice") -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    await client.auth(server.token(sub))
-    return client
-
-
 def _process(rid: str, key: str, processor: dict, map_name: str = "counters") -> dict:
     return {
         "type": "ENTRY_PROCESS",
@@ -29,7 +23,7 @@ def _process(rid: str, key: str, processor: dict, map_name: str = "counters") ->
 async def test_a_builtin_is_applied_persisted_and_broadcast() -> None:
     storage = MemoryStorage()
     async with running_server(adapter=storage) as server:
-        caller, holder = await _client(server, "c"), await _client(server, "h")
+        caller, holder = await server.client("c"), await server.client("h")
         await caller.sync_lww("counters")
         await holder.sync_lww("counters")
         await caller.send(_process("p1", "k", {"name": "builtin:increment", "args": {"delta": 5}}))
@@ -49,13 +43,13 @@ async def test_a_builtin_is_applied_persisted_and_broadcast() -> None:
         await caller.close()
         await holder.close()
     async with running_server(adapter=storage) as server:
-        reader = await _client(server)
+        reader = await server.client()
         records = await reader.sync_lww("counters")
         assert records["k"]["record"]["value"] == 6
 
 
 async def test_user_code_runs_in_the_sandbox(server: RunningServer) -> None:
-    client = await _client(server)
+    client = await server.client()
     code = (
         "items = list(value or [])\nitems.append(args['item'])\n"
         "return {'value': items, 'result': len(items)}"
@@ -77,7 +71,7 @@ async def test_user_code_runs_in_the_sandbox(server: RunningServer) -> None:
 
 
 async def test_concurrent_processors_on_one_key_do_not_lose_updates(server: RunningServer) -> None:
-    clients = [await _client(server, f"c{i}") for i in range(4)]
+    clients = [await server.client(f"c{i}") for i in range(4)]
     code = "return {'value': (value or 0) + 1, 'result': None}"
 
     async def bump(client: ProtocolClient, n: int) -> None:
@@ -92,7 +86,7 @@ async def test_concurrent_processors_on_one_key_do_not_lose_updates(server: Runn
 
 
 async def test_failures_are_answered_once_with_the_reason(server: RunningServer) -> None:
-    client = await _client(server)
+    client = await server.client()
     cases = [
         ({"name": "builtin:nope"}, "unknown built-in"),
         ({"name": "builtin:increment", "args": {"delta": "x"}}, "delta"),
@@ -112,7 +106,7 @@ async def test_failures_are_answered_once_with_the_reason(server: RunningServer)
 
 
 async def test_a_batch_answers_every_key_once(server: RunningServer) -> None:
-    client = await _client(server)
+    client = await server.client()
     await client.send(
         {
             "type": "ENTRY_PROCESS_BATCH",
@@ -129,7 +123,7 @@ async def test_a_batch_answers_every_key_once(server: RunningServer) -> None:
 
 async def test_sandboxed_runs_are_rate_limited_per_client() -> None:
     async with running_server(sandbox_runs_per_s=0.001, sandbox_runs_burst=2) as server:
-        client = await _client(server)
+        client = await server.client()
         code = "return {'value': 1}"
         outcomes = []
         for i in range(3):
@@ -145,7 +139,7 @@ async def test_processors_need_write_permission(tmp_path) -> None:
     policies = tmp_path / "p.json"
     policies.write_text('[{"role": "USER", "pattern": "ro", "actions": ["READ"]}]')
     async with running_server(policies_file=policies) as server:
-        client = await _client(server)
+        client = await server.client()
         await client.send(_process("p", "k", {"name": "builtin:increment"}, map_name="ro"))
         response = await client.expect("ENTRY_PROCESS_RESPONSE")
         assert not response["success"]
@@ -153,7 +147,7 @@ async def test_processors_need_write_permission(tmp_path) -> None:
 
 
 async def test_code_and_argument_sizes_are_bounded(server: RunningServer) -> None:
-    client = await _client(server)
+    client = await server.client()
     too_long = "x = 1\n" * 6000  # over 32 768 characters
     await client.send(_process("c", "k", {"name": "big", "code": too_long}))
     response = await client.expect("ENTRY_PROCESS_RESPONSE")

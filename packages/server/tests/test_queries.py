@@ -8,21 +8,6 @@ from pathlib import Path
 from topgun_server.testing import ProtocolClient, put, remove, running_server
 
 
-async def _client(server, sub: str = "alice", roles=("USER",)) -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    assert (await client.auth(server.token(sub=sub, roles=roles)))["type"] == "AUTH_ACK"
-    return client
-
-
-async def _write(client: ProtocolClient, *ops) -> None:
-    """Send ops and wait for their OP_ACK, keeping whatever else arrived meanwhile."""
-    await client.send({"type": "OP_BATCH", "payload": {"ops": list(ops)}})
-    others = []
-    while (message := await client.recv())["type"] != "OP_ACK":
-        others.append(message)
-    client.inbox.extendleft(reversed(others))
-
-
 async def _sub(client: ProtocolClient, query_id: str, map_name: str, query: dict) -> dict:
     await client.send(
         {"type": "QUERY_SUB", "payload": {"queryId": query_id, "mapName": map_name, "query": query}}
@@ -46,9 +31,8 @@ async def _quiet(client: ProtocolClient) -> None:
 
 
 async def test_snapshot_then_deltas_from_another_client(server) -> None:
-    writer, watcher = await _client(server, "w"), await _client(server, "h")
-    await _write(
-        writer,
+    writer, watcher = await server.client("w"), await server.client("h")
+    await writer.write(
         put(1, "users", "u1", {"age": 25, "name": "Ann"}),
         put(2, "users", "u2", {"age": 35, "name": "Bob"}),
     )
@@ -57,36 +41,36 @@ async def test_snapshot_then_deltas_from_another_client(server) -> None:
     )
     assert resp["results"] == [{"key": "u2", "value": {"age": 35, "name": "Bob"}}]
     assert resp["hasMore"] is False
-    await _write(writer, put(3, "users", "u1", {"age": 31, "name": "Ann"}))
+    await writer.write(put(3, "users", "u1", {"age": 31, "name": "Ann"}))
     assert await _updates(watcher, 1) == [("ENTER", "u1", {"age": 31, "name": "Ann"})]
-    await _write(writer, put(4, "users", "u2", {"age": 36, "name": "Bob"}))
+    await writer.write(put(4, "users", "u2", {"age": 36, "name": "Bob"}))
     assert await _updates(watcher, 1) == [("UPDATE", "u2", {"age": 36, "name": "Bob"})]
-    await _write(writer, remove(5, "users", "u2"))
+    await writer.write(remove(5, "users", "u2"))
     assert await _updates(watcher, 1) == [("LEAVE", "u2", None)]
-    await _write(writer, put(6, "users", "u3", {"age": 5}))  # does not match: nothing
+    await writer.write(put(6, "users", "u3", {"age": 5}))  # does not match: nothing
     await _quiet(watcher)
     await watcher.send({"type": "QUERY_UNSUB", "payload": {"queryId": "q1"}})
-    await _write(writer, put(7, "users", "u4", {"age": 50}))
+    await writer.write(put(7, "users", "u4", {"age": 50}))
     await _quiet(watcher)
 
 
 async def test_the_writer_sees_its_own_deltas(server) -> None:
-    client = await _client(server)
+    client = await server.client()
     await _sub(client, "q", "m", {"where": {"n": {"$gte": 1}}})
-    await _write(client, put(1, "m", "a", {"n": 1}))
+    await client.write(put(1, "m", "a", {"n": 1}))
     assert await _updates(client, 1) == [("ENTER", "a", {"n": 1})]
 
 
 async def test_sort_limit_window_refills(server) -> None:
-    writer, watcher = await _client(server, "w"), await _client(server, "h")
-    await _write(writer, *[put(i, "s", f"k{i}", {"score": i}) for i in range(1, 6)])
+    writer, watcher = await server.client("w"), await server.client("h")
+    await writer.write(*[put(i, "s", f"k{i}", {"score": i}) for i in range(1, 6)])
     resp = await _sub(watcher, "top", "s", {"sort": {"score": "desc"}, "limit": 2})
     assert [r["key"] for r in resp["results"]] == ["k5", "k4"]
     assert resp["hasMore"] is True
     assert resp["nextCursor"]
-    await _write(writer, remove(10, "s", "k5"))
+    await writer.write(remove(10, "s", "k5"))
     assert await _updates(watcher, 2) == [("LEAVE", "k5", None), ("ENTER", "k3", {"score": 3})]
-    await _write(writer, put(11, "s", "k9", {"score": 9}))
+    await writer.write(put(11, "s", "k9", {"score": 9}))
     assert await _updates(watcher, 2) == [
         ("LEAVE", "k3", {"score": 3}),
         ("ENTER", "k9", {"score": 9}),
@@ -94,14 +78,14 @@ async def test_sort_limit_window_refills(server) -> None:
 
 
 async def test_cursor_pages_with_concurrent_inserts(server) -> None:
-    client = await _client(server)
-    await _write(client, *[put(i, "p", f"k{i:02}", {"n": i}) for i in range(1, 11)])
+    client = await server.client()
+    await client.write(*[put(i, "p", f"k{i:02}", {"n": i}) for i in range(1, 11)])
     query = {"sort": {"n": "asc"}, "limit": 4}
     first = await _sub(client, "page1", "p", query)
     await client.send({"type": "QUERY_UNSUB", "payload": {"queryId": "page1"}})
     assert [r["value"]["n"] for r in first["results"]] == [1, 2, 3, 4]
     # Inserted before the cursor's position (must not shift the next page) and after it.
-    await _write(client, put(20, "p", "early", {"n": 0}), put(21, "p", "late", {"n": 5.5}))
+    await client.write(put(20, "p", "early", {"n": 0}), put(21, "p", "late", {"n": 5.5}))
     second = await _sub(client, "page2", "p", {**query, "cursor": first["nextCursor"]})
     assert [r["value"]["n"] for r in second["results"]] == [5, 5.5, 6, 7]
     assert second["cursorStatus"] == "valid"
@@ -131,12 +115,12 @@ async def test_field_level_filtering_of_results_and_deltas(tmp_path: Path) -> No
         )
     )
     async with running_server(policies_file=policies) as server:
-        writer = await _client(server, "w")
-        viewer = await _client(server, "v", roles=("VIEWER",))
-        await _write(writer, put(1, "staff", "e1", {"name": "Ann", "dept": "ops", "salary": 10}))
+        writer = await server.client("w")
+        viewer = await server.client("v", roles=("VIEWER",))
+        await writer.write(put(1, "staff", "e1", {"name": "Ann", "dept": "ops", "salary": 10}))
         resp = await _sub(viewer, "q", "staff", {"where": {"dept": "ops"}})
         assert resp["results"] == [{"key": "e1", "value": {"name": "Ann", "dept": "ops"}}]
-        await _write(writer, put(2, "staff", "e2", {"name": "Bob", "dept": "ops", "salary": 20}))
+        await writer.write(put(2, "staff", "e2", {"name": "Bob", "dept": "ops", "salary": 20}))
         assert await _updates(viewer, 1) == [("ENTER", "e2", {"name": "Bob", "dept": "ops"})]
         # A predicate or a sort on a field it may not read would reveal it: refused.
         denied = await _sub(viewer, "q2", "staff", {"where": {"salary": {"$gt": 15}}})
@@ -151,7 +135,7 @@ async def test_subscription_limits_are_429() -> None:
     async with running_server(
         query_subscriptions_per_client_max=2, query_subscriptions_per_map_max=3
     ) as server:
-        a, b = await _client(server, "a"), await _client(server, "b")
+        a, b = await server.client("a"), await server.client("b")
         for name in ("q1", "q2"):
             assert "results" in await _sub(a, name, "m", {})
         refused = await _sub(a, "q3", "m", {})
@@ -164,7 +148,7 @@ async def test_subscription_limits_are_429() -> None:
         assert "query_subscriptions_per_map_max" in refused["message"]
         await a.send({"type": "QUERY_UNSUB", "payload": {"queryId": "q1"}})
         assert "results" in await _sub(b, "q2", "m", {})
-        _c = await _client(server, "c")
+        _c = await server.client("c")
         assert (await _sub(_c, "q", "m", {}))["code"] == 429
         await a.close()  # its subscription on "m" ends with the connection
         for attempt in range(100):
@@ -176,7 +160,7 @@ async def test_subscription_limits_are_429() -> None:
 
 
 async def test_queries_need_an_lww_map_and_a_valid_query(server) -> None:
-    client = await _client(server)
+    client = await server.client()
     bad = await _sub(client, "q", "m", {"predicate": {"op": "nope", "attribute": "a", "value": 1}})
     assert bad["code"] == 400
     too_big = await _sub(client, "q", "m", {"limit": 10**6})
@@ -184,9 +168,9 @@ async def test_queries_need_an_lww_map_and_a_valid_query(server) -> None:
 
 
 async def test_ttl_expiry_leaves_like_a_delete(server) -> None:
-    client = await _client(server)
+    client = await server.client()
     await _sub(client, "q", "t", {})
-    await _write(client, put(1, "t", "short", {"n": 1}, ttl_ms=300), put(2, "t", "long", {"n": 2}))
+    await client.write(put(1, "t", "short", {"n": 1}, ttl_ms=300), put(2, "t", "long", {"n": 2}))
     assert sorted(await _updates(client, 2)) == [
         ("ENTER", "long", {"n": 2}),
         ("ENTER", "short", {"n": 1}),
@@ -201,7 +185,7 @@ async def _map_state(server, name: str) -> str:
 
 async def test_subscriptions_resume_after_the_map_is_evicted_and_reloaded() -> None:
     async with running_server(maps_memory_bytes_max=4_000) as server:
-        writer, watcher = await _client(server, "w"), await _client(server, "h")
+        writer, watcher = await server.client("w"), await server.client("h")
         durable = {"writeConcern": "PERSISTED"}
         ops = [put(i, "watched", f"k{i}", {"n": i}) for i in range(1, 4)]
         await writer.send({"type": "OP_BATCH", "payload": {"ops": ops, **durable}})
@@ -220,7 +204,7 @@ async def test_subscriptions_resume_after_the_map_is_evicted_and_reloaded() -> N
         assert await _map_state(server, "watched") == "UNLOADED"
         # A write brings the map back: the subscriber is answered with a fresh snapshot
         # (everything it may have missed), then the write's delta.
-        await _write(writer, put(500, "watched", "k0", {"n": 0}))
+        await writer.write(put(500, "watched", "k0", {"n": 0}))
         again = (await watcher.expect("QUERY_RESP"))["payload"]
         assert again["queryId"] == "q"
         assert [r["key"] for r in again["results"]] == [

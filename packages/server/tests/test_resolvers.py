@@ -8,12 +8,6 @@ from topgun_adapters import MemoryStorage
 from topgun_server.testing import ProtocolClient, RunningServer, put, running_server
 
 
-async def _client(server: RunningServer, sub: str = "alice", roles=("USER",)) -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    await client.auth(server.token(sub, roles))
-    return client
-
-
 async def _quiet(client: ProtocolClient, *forbidden: str) -> None:
     """Round-trip a PING; fail if a ``forbidden`` message arrives before its PONG."""
     await client.send({"type": "PING", "timestamp": 1})
@@ -31,7 +25,7 @@ async def _register(client: ProtocolClient, map_name: str, resolver: dict, rid: 
 async def test_a_rejection_reaches_the_writer_only_and_the_writer_converges(
     server: RunningServer,
 ) -> None:
-    writer, other = await _client(server, "w"), await _client(server, "o")
+    writer, other = await server.client("w"), await server.client("o")
     assert (await _register(writer, "scores", {"name": "non_negative"}))["success"]
     await other.sync_lww("scores")
     await writer.send({"type": "CLIENT_OP", "payload": put(1, "scores", "s", 10)})
@@ -53,7 +47,7 @@ async def test_a_rejection_reaches_the_writer_only_and_the_writer_converges(
 async def test_custom_code_merges_and_the_merged_value_goes_back_to_the_writer(
     server: RunningServer,
 ) -> None:
-    writer = await _client(server)
+    writer = await server.client()
     code = (
         "if ctx.local_value is None:\n    return {'action': 'accept'}\n"
         "return {'action': 'merge', 'value': sorted(set(ctx.local_value) | set(ctx.remote_value))}"
@@ -73,7 +67,7 @@ async def test_custom_code_merges_and_the_merged_value_goes_back_to_the_writer(
 
 
 async def test_priority_order_and_a_failing_resolver_rejects(server: RunningServer) -> None:
-    client = await _client(server)
+    client = await server.client()
     await _register(client, "m", {"name": "boom", "code": "return {'action': 1/0}", "priority": 90})
     await _register(client, "m", {"name": "immutable", "priority": 10})
     await client.send({"type": "CLIENT_OP", "payload": put(1, "m", "k", 1)})
@@ -85,7 +79,7 @@ async def test_priority_order_and_a_failing_resolver_rejects(server: RunningServ
 
 
 async def test_bad_registrations_are_refused(server: RunningServer) -> None:
-    client = await _client(server)
+    client = await server.client()
     bad = [
         {"name": "nope"},
         {"name": "x", "code": "import os"},
@@ -104,8 +98,8 @@ async def test_bad_registrations_are_refused(server: RunningServer) -> None:
 async def test_client_resolvers_go_with_the_client_admin_ones_persist() -> None:
     storage = MemoryStorage()
     async with running_server(adapter=storage) as server:
-        admin = await _client(server, "root", ("ADMIN",))
-        user = await _client(server, "u")
+        admin = await server.client("root", ("ADMIN",))
+        user = await server.client("u")
         assert (await _register(admin, "m", {"name": "immutable", "keyPattern": "fixed:*"}))[
             "success"
         ]
@@ -118,7 +112,7 @@ async def test_client_resolvers_go_with_the_client_admin_ones_persist() -> None:
         assert [r["name"] for r in listed] == ["immutable"]
         await admin.close()
     async with running_server(adapter=storage) as server:
-        client = await _client(server)
+        client = await server.client()
         await client.send({"type": "CLIENT_OP", "payload": put(1, "m", "fixed:1", 1)})
         await client.expect("OP_ACK")
         await client.send({"type": "CLIENT_OP", "payload": put(2, "m", "fixed:1", 2)})

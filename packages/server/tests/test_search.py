@@ -30,22 +30,8 @@ ARTICLES = {
 }
 
 
-async def _client(server, sub: str = "alice", roles=("USER",)) -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    assert (await client.auth(server.token(sub=sub, roles=roles)))["type"] == "AUTH_ACK"
-    return client
-
-
-async def _write(client: ProtocolClient, *ops) -> None:
-    await client.send({"type": "OP_BATCH", "payload": {"ops": list(ops)}})
-    others = []
-    while (message := await client.recv())["type"] != "OP_ACK":
-        others.append(message)
-    client.inbox.extendleft(reversed(others))
-
-
 async def _seed(client: ProtocolClient) -> None:
-    await _write(client, *[put(i, "articles", k, v) for i, (k, v) in enumerate(ARTICLES.items())])
+    await client.write(*[put(i, "articles", k, v) for i, (k, v) in enumerate(ARTICLES.items())])
 
 
 async def _search(client: ProtocolClient, text: str, **options) -> dict:
@@ -72,7 +58,7 @@ def _fulltext() -> dict:
 
 async def test_search_ranks_limits_boosts_and_min_score() -> None:
     async with running_server(**_fulltext()) as server:
-        client = await _client(server)
+        client = await server.client()
         await _seed(client)
         resp = await _search(client, "quick fox")
         keys = [r["key"] for r in resp["results"]]
@@ -96,7 +82,7 @@ async def test_search_ranks_limits_boosts_and_min_score() -> None:
 
 
 async def test_search_needs_full_text_enabled(server) -> None:
-    client = await _client(server)
+    client = await server.client()
     resp = await _search(client, "fox")
     assert resp["code"] == 400
     assert "not enabled" in resp["message"]
@@ -104,7 +90,7 @@ async def test_search_needs_full_text_enabled(server) -> None:
 
 async def test_live_search_enter_update_leave() -> None:
     async with running_server(**_fulltext()) as server:
-        writer, watcher = await _client(server, "w"), await _client(server, "h")
+        writer, watcher = await server.client("w"), await server.client("h")
         await _seed(writer)
         await watcher.send(
             {
@@ -115,30 +101,30 @@ async def test_live_search_enter_update_leave() -> None:
         snap = (await watcher.expect("SEARCH_RESP"))["payload"]
         assert snap["requestId"] == "s"
         assert [r["key"] for r in snap["results"]] == ["a4"]
-        await _write(writer, put(10, "articles", "a5", {"title": "Pasta night", "body": "pasta"}))
+        await writer.write(put(10, "articles", "a5", {"title": "Pasta night", "body": "pasta"}))
         enter = (await watcher.expect("SEARCH_UPDATE"))["payload"]
         assert (enter["changeType"], enter["key"]) == ("ENTER", "a5")
         assert enter["value"]["title"] == "Pasta night"
         assert enter["score"] > 0
-        await _write(
-            writer, put(11, "articles", "a5", {"title": "Pasta night", "body": "more pasta"})
+        await writer.write(
+            put(11, "articles", "a5", {"title": "Pasta night", "body": "more pasta"})
         )
         assert (await _until(watcher, "a5"))["changeType"] == "UPDATE"
-        await _write(writer, put(12, "articles", "a4", {"title": "Cooking", "body": "soup"}))
+        await writer.write(put(12, "articles", "a4", {"title": "Cooking", "body": "soup"}))
         leave = await _until(watcher, "a4")
         assert leave["changeType"] == "LEAVE"
         assert leave["value"] is None
-        await _write(writer, remove(13, "articles", "a5"))
+        await writer.write(remove(13, "articles", "a5"))
         assert (await _until(watcher, "a5", "LEAVE"))["value"] is None
         await watcher.send({"type": "SEARCH_UNSUB", "payload": {"subscriptionId": "s"}})
-        await _write(writer, put(14, "articles", "a6", {"title": "pasta", "body": "pasta"}))
+        await writer.write(put(14, "articles", "a6", {"title": "pasta", "body": "pasta"}))
         await watcher.send({"type": "PING", "timestamp": 1})
         assert (await watcher.recv())["type"] == "PONG"
 
 
 async def test_hybrid_query_fuses_text_and_filter() -> None:
     async with running_server(**_fulltext()) as server:
-        writer, watcher = await _client(server, "w"), await _client(server, "h")
+        writer, watcher = await server.client("w"), await server.client("h")
         await _seed(writer)
         predicate = {
             "op": "and",
@@ -161,7 +147,7 @@ async def test_hybrid_query_fuses_text_and_filter() -> None:
         snap = (await watcher.expect("HYBRID_QUERY_RESP"))["payload"]
         assert [r["key"] for r in snap["results"]] == ["a1", "a2"]  # a3 is German
         assert snap["results"][0]["matchedTerms"] == ["fox"]
-        await _write(writer, put(20, "articles", "a3", {**ARTICLES["a3"], "lang": "en"}))
+        await writer.write(put(20, "articles", "a3", {**ARTICLES["a3"], "lang": "en"}))
         update = (await watcher.expect("HYBRID_QUERY_UPDATE"))["payload"]
         assert (update["changeType"], update["key"]) == ("ENTER", "a3")
         # With a sort the two lists are fused by reciprocal rank fusion.
@@ -199,8 +185,8 @@ async def test_search_filters_fields_and_ignores_unreadable_ones(tmp_path: Path)
         )
     )
     async with running_server(policies_file=policies, **_fulltext()) as server:
-        writer = await _client(server, "w")
-        viewer = await _client(server, "v", roles=("VIEWER",))
+        writer = await server.client("w")
+        viewer = await server.client("v", roles=("VIEWER",))
         await _seed(writer)
         resp = await _search(viewer, "jumps")  # only in a1's body, which the viewer cannot read
         assert resp["results"] == []
@@ -212,9 +198,8 @@ async def test_search_filters_fields_and_ignores_unreadable_ones(tmp_path: Path)
 
 async def test_fulltext_admin_endpoint_builds_in_the_background() -> None:
     async with running_server() as server:
-        client = await _client(server)
-        await _write(
-            client,
+        client = await server.client()
+        await client.write(
             *[put(i, "docs", f"d{i}", {"text": f"word{i % 7} common"}) for i in range(1, 401)],
         )
         admin = server.token("ops", ("ADMIN",))

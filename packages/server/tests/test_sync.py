@@ -9,13 +9,7 @@ from topgun_core.hlc import HLC
 from topgun_core.lww_map import LWWMap, LWWRecord
 from topgun_core.or_map import ORMap, ORRecord
 from topgun_core.testing import FakeClock
-from topgun_server.testing import ProtocolClient, Stamper, or_add, put, running_server
-
-
-async def _client(server, sub: str = "alice") -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    assert (await client.auth(server.token(sub=sub)))["type"] == "AUTH_ACK"
-    return client
+from topgun_server.testing import Stamper, or_add, put, running_server
 
 
 def _same_leaf_keys(count: int) -> list[str]:
@@ -34,14 +28,14 @@ def _same_leaf_keys(count: int) -> list[str]:
 
 async def test_lww_pull_matches_the_server_root_and_chunks_big_leaves() -> None:
     async with running_server(sync_leaf_records_max=2) as server:
-        writer = await _client(server)
+        writer = await server.client()
         keys = _same_leaf_keys(5)
         ops = [put(i, "docs", key, {"n": i}) for i, key in enumerate(keys, start=1)]
         ops += [put(10 + i, "docs", f"other-{i}", i) for i in range(20)]
         await writer.send({"type": "OP_BATCH", "payload": {"ops": ops}})
         await writer.expect("OP_ACK")
 
-        reader = await _client(server, "bob")
+        reader = await server.client("bob")
         await reader.send({"type": "SYNC_INIT", "mapName": "docs"})
         root = await reader.expect("SYNC_RESP_ROOT")
         leaf = f"{hash32(keys[0]):08x}"[:3]
@@ -64,7 +58,7 @@ async def test_lww_pull_matches_the_server_root_and_chunks_big_leaves() -> None:
 
 
 async def test_bucket_requests_walk_down_and_empty_leaves_answer_empty(server) -> None:
-    client = await _client(server)
+    client = await server.client()
     await client.send({"type": "CLIENT_OP", "payload": put(1, "m", "a", 1)})
     await client.expect("OP_ACK")
     await client.send({"type": "SYNC_INIT", "mapName": "m"})
@@ -83,7 +77,7 @@ async def test_bucket_requests_walk_down_and_empty_leaves_answer_empty(server) -
 async def test_expired_records_are_not_served_as_live() -> None:
     clock = FakeClock(int(time.time() * 1000))
     async with running_server(clock=clock) as server:
-        client = await _client(server)
+        client = await server.client()
         op = put(1, "ttl", "k", "secret", millis=clock.now_ms(), ttl_ms=1000)
         await client.send({"type": "CLIENT_OP", "payload": op})
         await client.expect("OP_ACK")
@@ -96,7 +90,7 @@ async def test_expired_records_are_not_served_as_live() -> None:
 
 
 async def test_or_map_two_way_sync(server) -> None:
-    writer = await _client(server)
+    writer = await server.client()
     first = or_add(1, "tags", "t", "work")
     await writer.send(
         {"type": "OP_BATCH", "payload": {"ops": [first, or_add(2, "tags", "t", "urgent")]}}
@@ -119,7 +113,7 @@ async def test_or_map_two_way_sync(server) -> None:
     # A client with its own local-only entry syncs two ways.
     local = ORMap(HLC("phone"))
     local.add("mine", "offline")
-    reader = await _client(server, "bob")
+    reader = await server.client("bob")
     await reader.send(
         {
             "type": "ORMAP_SYNC_INIT",
@@ -177,7 +171,7 @@ async def test_or_map_two_way_sync(server) -> None:
 
 
 async def test_push_diff_with_drift_applies_nothing(server) -> None:
-    client = await _client(server)
+    client = await server.client()
     future = Stamper("phone")(int(time.time() * 1000) + 120_000)
     tag = f"{future['millis']}:{future['counter']}:{future['nodeId']}"
     record = {"value": "x", "timestamp": future, "tag": tag}
@@ -202,7 +196,7 @@ async def test_push_diff_with_drift_applies_nothing(server) -> None:
 async def test_sync_reset_required_after_the_gc_horizon() -> None:
     clock = FakeClock(int(time.time() * 1000))
     async with running_server(clock=clock, gc_interval_ms=20, gc_tombstone_age_ms=1000) as server:
-        client = await _client(server)
+        client = await server.client()
         await client.expect("GC_PRUNE", timeout=10)
         horizon = clock.now_ms() - 1000
         for message in (

@@ -8,12 +8,6 @@ from topgun_core.topics import TOPIC_SUBSCRIPTIONS_PER_CLIENT_MAX
 from topgun_server.testing import ProtocolClient, RunningServer, running_server
 
 
-async def _client(server: RunningServer, sub: str = "alice", roles=("USER",)) -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    await client.auth(server.token(sub, roles))
-    return client
-
-
 async def _barrier(client: ProtocolClient) -> None:
     """Requests are handled in order: a PONG means everything sent before was handled."""
     await client.send({"type": "PING", "timestamp": 1})
@@ -28,7 +22,7 @@ async def _quiet(client: ProtocolClient, *forbidden: str) -> None:
 
 
 async def test_a_message_reaches_every_other_subscriber_once(server: RunningServer) -> None:
-    a, b, c = [await _client(server, name) for name in ("a", "b", "c")]
+    a, b, c = [await server.client(name) for name in ("a", "b", "c")]
     for client in (a, b, c):
         await client.send({"type": "TOPIC_SUB", "payload": {"topic": "chat/room-1"}})
         await _barrier(client)
@@ -47,7 +41,7 @@ async def test_a_message_reaches_every_other_subscriber_once(server: RunningServ
 
 
 async def test_invalid_names_and_the_subscription_limit(server: RunningServer) -> None:
-    client = await _client(server)
+    client = await server.client()
     await client.send({"type": "TOPIC_SUB", "payload": {"topic": "no spaces"}})
     error = await client.expect("ERROR")
     assert error["payload"]["code"] == 400
@@ -67,21 +61,21 @@ async def test_topic_permissions(tmp_path) -> None:
         ' {"role": "WRITER", "pattern": "topic:*", "actions": ["ALL"]}]'
     )
     async with running_server(policies_file=policies) as server:
-        reader = await _client(server, "r")
+        reader = await server.client("r")
         await reader.send({"type": "TOPIC_SUB", "payload": {"topic": "news"}})
         await reader.send({"type": "TOPIC_PUB", "payload": {"topic": "news", "data": 1}})
         assert (await reader.expect("ERROR"))["payload"]["code"] == 403
         await reader.send({"type": "TOPIC_SUB", "payload": {"topic": "secret"}})
         assert (await reader.expect("ERROR"))["payload"]["code"] == 403
-        writer = await _client(server, "w", ("WRITER",))
+        writer = await server.client("w", ("WRITER",))
         await writer.send({"type": "TOPIC_PUB", "payload": {"topic": "news", "data": 2}})
         assert (await reader.expect("TOPIC_MESSAGE"))["payload"]["data"] == 2
 
 
 @pytest.mark.parametrize("subscribers", [3])
 async def test_a_disconnect_drops_subscriptions(server: RunningServer, subscribers: int) -> None:
-    publisher = await _client(server, "p")
-    clients = [await _client(server, f"s{i}") for i in range(subscribers)]
+    publisher = await server.client("p")
+    clients = [await server.client(f"s{i}") for i in range(subscribers)]
     for client in clients:
         await client.send({"type": "TOPIC_SUB", "payload": {"topic": "x"}})
         await _barrier(client)

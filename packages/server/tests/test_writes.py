@@ -11,18 +11,12 @@ from topgun_adapters import MemoryStorage, SQLiteStorage
 from topgun_server.testing import ProtocolClient, or_add, or_remove, put, remove, running_server
 
 
-async def _client(server, sub: str = "alice") -> ProtocolClient:
-    client = await ProtocolClient.connect(server.ws_url)
-    assert (await client.auth(server.token(sub=sub)))["type"] == "AUTH_ACK"
-    return client
-
-
 async def _batch(client: ProtocolClient, ops: list, **payload) -> None:
     await client.send({"type": "OP_BATCH", "payload": {"ops": ops, **payload}})
 
 
 async def test_single_client_op_gets_an_op_ack(server) -> None:
-    client = await _client(server)
+    client = await server.client()
     await client.send({"type": "CLIENT_OP", "payload": put(41, "users", "u1", {"name": "Ada"})})
     ack = await client.expect("OP_ACK")
     assert ack["payload"] == {
@@ -34,7 +28,7 @@ async def test_single_client_op_gets_an_op_ack(server) -> None:
 
 
 async def test_every_op_of_a_batch_gets_exactly_one_answer_with_integer_ids(server) -> None:
-    client = await _client(server)
+    client = await server.client()
     ops = [put(i, "users", f"k{i}", i) for i in (9, 10, 100)]
     ops.append(or_add(11, "users", "x", 1))  # wrong kind for an LWW map: 409
     await _batch(client, ops)
@@ -47,7 +41,7 @@ async def test_every_op_of_a_batch_gets_exactly_one_answer_with_integer_ids(serv
 
 
 async def test_map_kind_mismatch_is_409(server) -> None:
-    client = await _client(server)
+    client = await server.client()
     await client.send({"type": "CLIENT_OP", "payload": or_add(1, "tags", "t", "x")})
     await client.expect("OP_ACK")
     await client.send({"type": "CLIENT_OP", "payload": put(2, "tags", "t", "x")})
@@ -61,7 +55,7 @@ async def test_map_kind_mismatch_is_409(server) -> None:
 
 async def test_persisted_and_replicated_wait_for_storage(flaky_storage) -> None:
     async with running_server(adapter=flaky_storage) as server:
-        client = await _client(server)
+        client = await server.client()
         flaky_storage.gate.clear()
         flaky_storage.write_waiting.clear()
         await _batch(
@@ -90,7 +84,7 @@ async def test_persisted_and_replicated_wait_for_storage(flaky_storage) -> None:
 
 async def test_durable_timeout_reports_the_level_achieved(flaky_storage) -> None:
     async with running_server(adapter=flaky_storage) as server:
-        client = await _client(server)
+        client = await server.client()
         flaky_storage.gate.clear()
         await _batch(client, [put(1, "m", "a", 1)], writeConcern="PERSISTED", timeout=50)
         ack = await client.expect("OP_ACK")
@@ -105,7 +99,7 @@ async def test_durable_timeout_reports_the_level_achieved(flaky_storage) -> None
 
 async def test_storage_failure_fails_waiters_with_503_and_is_retried(flaky_storage) -> None:
     async with running_server(adapter=flaky_storage, persistence_retry_ms_max=20) as server:
-        client = await _client(server)
+        client = await server.client()
         flaky_storage.fail_writes = 3
         await _batch(client, [put(1, "m", "a", "v")], writeConcern="PERSISTED")
         ack = await client.expect("OP_ACK")
@@ -113,7 +107,7 @@ async def test_storage_failure_fails_waiters_with_503_and_is_retried(flaky_stora
         assert result["success"] is False
         assert result["error"].startswith("503")
         assert "injected" not in result["error"] or "storage unavailable" in result["error"]
-        reader = await _client(server, "bob")
+        reader = await server.client("bob")
         assert (await reader.sync_lww("m"))["a"]["record"]["value"] == "v"  # applied in memory
         # The write is retried until it is durable: a later barrier succeeds.
         await _batch(client, [put(2, "m", "b", "w")], writeConcern="PERSISTED")
@@ -130,7 +124,7 @@ async def test_full_queue_applies_back_pressure_and_drops_nothing(flaky_storage)
     async with running_server(
         adapter=flaky_storage, persistence_queue_ops_max=4, persistence_batch_ops_max=4
     ) as server:
-        client = await _client(server)
+        client = await server.client()
         flaky_storage.gate.clear()
         for i in range(1, 21):
             await client.send({"type": "CLIENT_OP", "payload": put(i, "bp", f"k{i}", i)})
@@ -148,7 +142,7 @@ async def test_full_queue_applies_back_pressure_and_drops_nothing(flaky_storage)
 async def test_persisted_writes_survive_a_restart(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'topgun.db'}"
     async with running_server(storage=db) as server:
-        client = await _client(server)
+        client = await server.client()
         ops = [
             put(1, "m", "a", {"x": 1}),
             put(2, "m", "gone", 1),
@@ -170,7 +164,7 @@ async def test_persisted_writes_survive_a_restart(tmp_path: Path) -> None:
     assert records["gone"].value is None  # the tombstone persisted
     assert records["ttl"].ttl_ms == 3_600_000
     async with running_server(storage=db) as server:
-        client = await _client(server)
+        client = await server.client()
         synced = await client.sync_lww("m")
         assert synced["a"]["record"]["value"] == {"x": 1}
         assert synced["gone"]["record"]["value"] is None
@@ -181,12 +175,12 @@ async def test_persisted_writes_survive_a_restart(tmp_path: Path) -> None:
 async def test_memory_writes_survive_a_clean_shutdown() -> None:
     storage = MemoryStorage()
     async with running_server(adapter=storage) as server:
-        client = await _client(server)
+        client = await server.client()
         await _batch(client, [put(i, "m", f"k{i}", i) for i in range(1, 501)])
         await client.expect("OP_ACK")
         # Leave without waiting for persistence: the shutdown drains the queue.
     async with running_server(adapter=storage) as server:
-        client = await _client(server)
+        client = await server.client()
         assert len(await client.sync_lww("m")) == 500
         await client.close()
 
@@ -194,14 +188,14 @@ async def test_memory_writes_survive_a_clean_shutdown() -> None:
 async def test_clean_shutdown_sends_shutdown_pending_then_1001() -> None:
     storage = MemoryStorage()
     async with running_server(adapter=storage, shutdown_retry_after_ms=777) as server:
-        client = await _client(server)
+        client = await server.client()
     pending = await client.expect("SHUTDOWN_PENDING")
     assert pending["retryAfter"] == 777
     assert (await client.closed())[0] == 1001
 
 
 async def test_or_map_writes(server) -> None:
-    client = await _client(server)
+    client = await server.client()
     add = or_add(1, "tags", "t", "work")
     await client.send({"type": "CLIENT_OP", "payload": add})
     await client.expect("OP_ACK")
@@ -224,7 +218,7 @@ async def test_permission_per_op(tmp_path: Path) -> None:
         )
     )
     async with running_server(policies_file=policies) as server:
-        client = await _client(server, "alice")
+        client = await server.client("alice")
         ops = [
             put(1, "public", "a", 1),
             remove(2, "public", "a"),
@@ -251,14 +245,14 @@ async def test_a_write_applied_before_its_connection_drops_is_still_persisted(
         persistence_batch_ops_max=4,
         idle_timeout_ms=1000,
     ) as server:
-        writer = await _client(server, "w")
+        writer = await server.client("w")
         flaky_storage.gate.clear()
         for i in range(1, 9):
             await writer.send({"type": "CLIENT_OP", "payload": put(i, "drop", f"k{i}", i)})
         # The full queue holds the writer's reader inside a submit, after the merge; the
         # idle timeout then closes the connection and cancels that reader.
         assert (await writer.closed())[0] == 4002
-        observer = await _client(server, "o")
+        observer = await server.client("o")
         in_memory = set(await observer.sync_lww("drop"))
         assert 1 <= len(in_memory) < 8
         flaky_storage.gate.set()

@@ -92,6 +92,19 @@ class ProtocolClient:
         await self.send({"type": "AUTH", "token": token, **extra})
         return await self.expect("AUTH_ACK", "AUTH_FAIL")
 
+    async def write(self, *ops: Mapping[str, object]) -> ServerMessage:
+        """Send ``ops`` as one OP_BATCH and return its OP_ACK.
+
+        Messages that arrive before the ack (broadcasts, live-query deltas) stay in
+        :attr:`inbox`, in order, for the test to read next.
+        """
+        await self.send({"type": "OP_BATCH", "payload": {"ops": list(ops)}})
+        others: list[ServerMessage] = []
+        while (message := await self.recv())["type"] != "OP_ACK":
+            others.append(message)
+        self.inbox.extendleft(reversed(others))
+        return message
+
     async def close(self) -> None:
         """Close from the client side."""
         await self.ws.close()

@@ -17,6 +17,7 @@ from topgun_server.app import build_app
 from topgun_server.auth.tokens import mint_token
 from topgun_server.runner import TopGunServer, bind, uvicorn_config
 from topgun_server.settings import ServerSettings
+from topgun_server.testing._client import ProtocolClient
 
 __all__ = ["RunningServer", "http_get", "running_server", "settings_for_tests"]
 
@@ -63,6 +64,15 @@ class RunningServer:
     async def post(self, path: str, body: object, token: str | None = None) -> tuple[int, bytes]:
         """``POST path`` with a JSON body over a fresh HTTP/1.1 connection: ``(status, body)``."""
         return await http_request(self.host, self.port, "POST", path, token, body)
+
+    async def client(self, sub: str = "alice", roles: Sequence[str] = ("USER",)) -> ProtocolClient:
+        """A :class:`ProtocolClient` connected and authenticated as ``sub`` (AUTH_ACK checked)."""
+        client = await ProtocolClient.connect(self.ws_url)
+        answer = await client.auth(self.token(sub, roles))
+        if answer["type"] != "AUTH_ACK":
+            await client.close()
+            raise RuntimeError(f"authentication as {sub!r} failed: {answer}")
+        return client
 
     def token(
         self, sub: str = "alice", roles: Sequence[str] = ("USER",), *, ttl_s: int | None = 3600
